@@ -1,0 +1,129 @@
+"""Input validation shared by the public functions of :mod:`acoustics` and :mod:`design`.
+
+Every check raises ``ValueError`` or ``TypeError`` whose message names the argument, the value
+received and what was expected (DESIGN.md, "Errors").
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
+
+__all__: list[str] = []  # private module
+
+
+def _describe(value: object) -> str:
+    """Short description of a value for an error message."""
+    arr = np.asarray(value) if not isinstance(value, str) else None
+    if arr is not None and arr.ndim > 0:
+        return f"an array of shape {arr.shape}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def as_float_array(value: npt.ArrayLike, name: str) -> NDArray[np.float64]:
+    """Convert to a float64 array, refusing non-numeric, complex and non-finite values."""
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # pragma: no cover - numpy rarely refuses
+        raise TypeError(f"{name} must be array_like of real numbers, got {_describe(value)}") from exc
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must be array_like of real numbers, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real, got complex values")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got NaN or infinite values in {_describe(value)}")
+    return arr
+
+
+def as_complex_array(value: npt.ArrayLike, name: str) -> NDArray[np.complex128]:
+    """Convert to a complex128 array, refusing non-finite values."""
+    arr = np.asarray(value)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"{name} must be array_like of numbers, got dtype {arr.dtype}")
+    arr = arr.astype(np.complex128)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got NaN or infinite values")
+    return arr
+
+
+def as_positions(value: npt.ArrayLike, name: str) -> NDArray[np.float64]:
+    """Positions as an ``(n, 3)`` float array; a single ``(3,)`` point becomes ``(1, 3)``."""
+    arr = as_float_array(value, name)
+    if arr.ndim == 1 and arr.shape[0] == 3:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != 3:
+        raise ValueError(f"{name} must have shape (n, 3) or (3,), got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one position, got shape {arr.shape}")
+    return arr
+
+
+def as_point(value: npt.ArrayLike, name: str) -> NDArray[np.float64]:
+    """One point as a ``(3,)`` float array."""
+    arr = as_float_array(value, name)
+    if arr.shape != (3,):
+        raise ValueError(f"{name} must have shape (3,), got shape {arr.shape}")
+    return arr
+
+
+def as_unit_vector(value: npt.ArrayLike, name: str) -> NDArray[np.float64]:
+    """A non-zero ``(3,)`` vector, normalised to unit length."""
+    arr = as_point(value, name)
+    norm = np.linalg.norm(arr)
+    if norm < 1e-12:
+        raise ValueError(f"{name} must be a non-zero direction vector, got {arr.tolist()}")
+    return arr / norm
+
+
+def as_directions(value: npt.ArrayLike, name: str) -> NDArray[np.float64]:
+    """Directions as ``(n, 3)`` unit vectors; zero vectors are refused."""
+    arr = as_positions(value, name)
+    norms = np.linalg.norm(arr, axis=1)
+    if np.any(norms < 1e-12):
+        raise ValueError(f"{name} must hold non-zero direction vectors, got a zero vector")
+    return arr / norms[:, None]
+
+
+def as_freqs(value: npt.ArrayLike, name: str = "freqs") -> NDArray[np.float64]:
+    """Frequencies in Hz as a non-empty 1-D array of non-negative values."""
+    arr = as_float_array(value, name)
+    if arr.ndim == 0:
+        arr = arr[None]
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array in Hz, got shape {arr.shape}")
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be non-negative (Hz), got a minimum of {arr.min():g}")
+    return arr
+
+
+def as_positive(value: object, name: str, *, allow_zero: bool = False) -> float:
+    """A real scalar that is positive (or non-negative with ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {_describe(value)}")
+    val = float(value)
+    if not np.isfinite(val):
+        raise ValueError(f"{name} must be finite, got {val}")
+    if val < 0 or (val == 0 and not allow_zero):
+        bound = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{name} must be {bound}, got {val:g}")
+    return val
+
+
+def as_real(value: object, name: str) -> float:
+    """A finite real scalar."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {_describe(value)}")
+    val = float(value)
+    if not np.isfinite(val):
+        raise ValueError(f"{name} must be finite, got {val}")
+    return val
+
+
+def as_speed_of_sound(c: object) -> float:
+    """The speed of sound in m/s; positive and finite."""
+    return as_positive(c, "c")

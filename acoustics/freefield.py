@@ -1,0 +1,223 @@
+r"""Free-field transfer matrices: drivers to the ears of listeners, and drivers to directions.
+
+Driver to ear (:func:`ear_transfer_freefield`). For driver :math:`d` at world position
+:math:`\mathbf p_d` with directivity :math:`D_d` and a listener whose head model gives the ear
+pressure :math:`P_e(\mathbf x, f)` for a unit point source at :math:`\mathbf x` in the listener
+frame (:mod:`acoustics.heads`),
+
+.. math:: H_{e,d}(f) = D_d(\hat{\mathbf u}_{d \to e}, f) \; P_e(\mathbf R_l^T(\mathbf p_d -
+          \mathbf x_l), f),
+
+where :math:`\hat{\mathbf u}_{d \to e}` is the direction from the driver to ear :math:`e`
+expressed in the driver's frame (so the two ears see the directivity at their own angles) and
+:math:`\mathbf R_l`, :math:`\mathbf x_l` are the listener's rotation and position. Units: pascals
+per unit point-source strength (a monopole of strength 1 gives :math:`e^{-jkr}/(4\pi r)`).
+
+Driver to direction (:func:`azimuth_transfer`), in the device frame (0 deg on-axis, +90 deg the
+device's left). In the far field the response is referred to a unit point source at the device
+origin, :math:`H_{a,d} = D_d(\hat{\mathbf u}_a) e^{+jk\,\mathbf p_d\cdot\hat{\mathbf u}_a}`
+(the factor :math:`e^{-jkr}/(4\pi r)` removed); at a finite ``distance`` it is the exact point-source
+pressure at :math:`\mathbf x_a = \text{distance}\;\hat{\mathbf u}_a` over that same reference,
+:math:`D_d\,G(|\mathbf x_a - \mathbf p_d|)/G(\text{distance})`, which tends to the far-field value
+as the distance grows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
+
+from acoustics._validate import (
+    as_float_array,
+    as_freqs,
+    as_point,
+    as_positions,
+    as_positive,
+    as_real,
+    as_speed_of_sound,
+)
+from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix, sph_to_cart
+from acoustics.heads import HeadModel
+from acoustics.sources import Device
+from acoustics.transfer import TransferMatrix
+
+__all__ = ["ear_transfer_freefield", "azimuth_transfer"]
+
+
+def _driver_frames(
+    device: Device, device_position: NDArray[np.float64], device_rotation: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """World positions ``(n_d, 3)`` and driver-to-world rotations ``(n_d, 3, 3)`` of the drivers."""
+    positions = device.positions @ device_rotation.T + device_position
+    rotations = np.stack([device_rotation @ d.rotation for d in device.drivers])
+    return positions, rotations
+
+
+def ear_transfer_freefield(
+    device: Device,
+    listener_positions: npt.ArrayLike,
+    listener_yaws_deg: npt.ArrayLike,
+    head: HeadModel,
+    freqs: npt.ArrayLike,
+    *,
+    device_position: npt.ArrayLike = (0.0, 0.0, 0.0),
+    device_yaw_deg: float = 0.0,
+    c: float = SPEED_OF_SOUND,
+) -> NDArray[np.complex128]:
+    """Free-field pressure at the ears of one or many listeners from each driver.
+
+    Parameters
+    ----------
+    device : Device
+        The drivers, in the device frame.
+    listener_positions : (n_listeners, 3) array_like
+        Head centres in the world frame, in metres.
+    listener_yaws_deg : (n_listeners,) array_like
+        Where each listener's nose points, degrees counter-clockwise from world +x.
+    head : HeadModel
+        Ear model shared by the listeners.
+    freqs : (n_freqs,) array_like
+        Frequencies in Hz.
+    device_position : (3,) array_like, optional
+        Device origin in the world frame, in metres.
+    device_yaw_deg : float, optional
+        Device yaw in the world frame, in degrees.
+    c : float, optional
+        Speed of sound in m/s.
+
+    Returns
+    -------
+    H : (n_listeners, 2, n_drivers, n_freqs) ndarray
+        Ears in (left, right) order; pascals per unit source strength.
+    """
+    if not isinstance(device, Device):
+        raise TypeError(f"device must be a Device, got {type(device).__name__}")
+    if not isinstance(head, HeadModel):
+        raise TypeError(f"head must be a HeadModel, got {type(head).__name__}")
+    x_l = as_positions(listener_positions, "listener_positions")
+    yaws = np.atleast_1d(as_float_array(listener_yaws_deg, "listener_yaws_deg"))
+    if yaws.shape != (x_l.shape[0],):
+        raise ValueError(
+            f"listener_yaws_deg must have shape ({x_l.shape[0]},) to match listener_positions, "
+            f"got {yaws.shape}"
+        )
+    f = as_freqs(freqs)
+    c = as_speed_of_sound(c)
+    dev_pos = as_point(device_position, "device_position")
+    dev_rot = rotation_matrix(as_real(device_yaw_deg, "device_yaw_deg"))
+    p_d, r_d = _driver_frames(device, dev_pos, dev_rot)
+    n_l, n_d = x_l.shape[0], p_d.shape[0]
+
+    r_l = np.stack([rotation_matrix(y) for y in yaws])  # (n_l, 3, 3) listener-to-world
+    # Drivers in each listener's frame: R_l^T (p_d - x_l).
+    rel = p_d[None, :, :] - x_l[:, None, :]  # (n_l, n_d, 3)
+    local = np.einsum("lji,ldj->ldi", r_l, rel)
+    try:
+        ears = head.ear_responses(local.reshape(-1, 3), f, c=c)  # (2, n_l * n_d, n_f)
+    except ValueError as exc:
+        raise ValueError(
+            f"a driver of {device.name!r} is inside a listener's head: {exc}"
+        ) from exc
+    ears = ears.reshape(2, n_l, n_d, f.shape[0]).transpose(1, 0, 2, 3)
+
+    # Directivity towards each ear, in each driver's frame.
+    ear_world = x_l[:, None, :] + np.einsum("lij,ej->lei", r_l, head.ear_positions)  # (n_l, 2, 3)
+    to_ear = ear_world[:, :, None, :] - p_d[None, None, :, :]  # (n_l, 2, n_d, 3)
+    directivity = np.empty((n_l, 2, n_d, f.shape[0]), dtype=np.complex128)
+    for d, driver in enumerate(device.drivers):  # a loop over drivers, vectorized over the rest
+        dirs = to_ear[:, :, d, :].reshape(-1, 3) @ r_d[d]  # world -> driver frame
+        directivity[:, :, d, :] = driver.directivity.response(f, dirs, c=c).reshape(n_l, 2, -1)
+    return ears * directivity
+
+
+def azimuth_transfer(
+    device: Device,
+    freqs: npt.ArrayLike,
+    azimuths_deg: npt.ArrayLike,
+    *,
+    distance: float | None = None,
+    elevation_deg: float = 0.0,
+    c: float = SPEED_OF_SOUND,
+) -> TransferMatrix:
+    """Driver-to-direction responses of a device, for beam patterns (device frame).
+
+    Parameters
+    ----------
+    device : Device
+        The drivers.
+    freqs : (n_freqs,) array_like
+        Frequencies in Hz.
+    azimuths_deg : (n_azimuths,) array_like
+        Azimuths in degrees in the device frame: 0 on-axis, +90 the device's left.
+    distance : float, optional
+        Radius of the arc in metres from the device origin; the far field when omitted.
+    elevation_deg : float, optional
+        Elevation of the arc in degrees.
+    c : float, optional
+        Speed of sound in m/s.
+
+    Returns
+    -------
+    TransferMatrix
+        ``H`` of shape ``(n_azimuths, n_drivers, n_freqs)``, dimensionless (relative to a unit point
+        source at the device origin; see the module docstring). Receivers are labelled
+        ``"az=<deg>"``; ``meta["azimuths_deg"]`` holds the angles.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from acoustics.devices import smart_speaker
+    >>> tm = azimuth_transfer(smart_speaker(), [1000.0], np.arange(-180, 180, 5))
+    >>> tm.shape
+    (72, 5, 1)
+    """
+    if not isinstance(device, Device):
+        raise TypeError(f"device must be a Device, got {type(device).__name__}")
+    f = as_freqs(freqs)
+    az = np.atleast_1d(as_float_array(azimuths_deg, "azimuths_deg"))
+    if az.ndim != 1:
+        raise ValueError(f"azimuths_deg must be 1-D, got shape {az.shape}")
+    el = as_real(elevation_deg, "elevation_deg")
+    if abs(el) > 90.0:
+        raise ValueError(f"elevation_deg must lie in [-90, 90], got {el:g}")
+    c = as_speed_of_sound(c)
+    u = sph_to_cart(az, el, 1.0)  # (n_a, 3)
+    p_d, r_d = _driver_frames(device, np.zeros(3), np.eye(3))
+    k = 2.0 * np.pi * f / c
+    h = np.empty((az.shape[0], p_d.shape[0], f.shape[0]), dtype=np.complex128)
+    if distance is None:
+        for d, driver in enumerate(device.drivers):
+            phase = np.exp(1j * np.outer(u @ p_d[d], k))
+            h[:, d, :] = driver.directivity.response(f, u @ r_d[d], c=c) * phase
+        normalisation = "far field, relative to a unit point source at the device origin"
+    else:
+        dist = as_positive(distance, "distance")
+        reach = np.linalg.norm(p_d, axis=1).max()
+        if dist <= reach:
+            raise ValueError(
+                f"distance must exceed the device's extent ({reach:.3g} m from its origin), "
+                f"got {dist:g}"
+            )
+        points = dist * u
+        reference = greens_function(np.array([dist]), f, c=c)[0]
+        for d, driver in enumerate(device.drivers):
+            vec = points - p_d[d]
+            r = np.linalg.norm(vec, axis=1)
+            g = greens_function(r, f, c=c)
+            h[:, d, :] = driver.directivity.response(f, vec @ r_d[d], c=c) * g / reference
+        normalisation = f"at {dist:g} m, relative to a unit point source at the device origin"
+    labels = tuple(f"az={a:g}" for a in az)
+    if len(set(labels)) != len(labels):
+        raise ValueError("azimuths_deg must not repeat an angle")
+    meta = {
+        "model": "free field",
+        "frame": "device",
+        "device": device.name,
+        "azimuths_deg": az.copy(),
+        "elevation_deg": el,
+        "distance": distance,
+        "normalisation": normalisation,
+        "c": c,
+    }
+    return TransferMatrix(h, f, labels, device.driver_names, meta)

@@ -1,0 +1,309 @@
+"""Listeners, scenes and the transfer matrices a scene yields.
+
+A :class:`Scene` places a :class:`~acoustics.sources.Device` and a :class:`Listener` (or a
+:class:`ListenerGrid` of listening positions) in the world frame, optionally in a room. One scene
+produces every :class:`~acoustics.transfer.TransferMatrix` a design or an evaluation needs
+(DESIGN.md, "Data flow"): :func:`ear_transfer` for driver-to-ear responses and
+:func:`azimuth_transfer` for beam patterns.
+
+Departure from DESIGN.md: a listener's orientation is given as ``yaw_deg`` (where the nose points,
+degrees counter-clockwise from world +x) rather than a look-direction vector, as the foundation
+issue specifies; heads stay upright.
+
+The default scene (:func:`default_scene`) puts the smart speaker at the world origin facing +x and
+the listener 2 m in front of it, facing it (yaw 180 deg): the listener's left is then world -y, the
+device's -y, where the driver named ``"left"`` sits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
+
+from acoustics._validate import as_float_array, as_freqs, as_point, as_positions, as_real
+from acoustics.devices import smart_speaker
+from acoustics.freefield import azimuth_transfer, ear_transfer_freefield
+from acoustics.geometry import SPEED_OF_SOUND, rotation_matrix
+from acoustics.heads import HeadModel, RigidSphere
+from acoustics.sources import Device
+from acoustics.transfer import TransferMatrix
+
+__all__ = [
+    "Listener",
+    "ListenerGrid",
+    "Scene",
+    "default_scene",
+    "listener_grid",
+    "ear_transfer",
+    "azimuth_transfer",
+    "EAR_LABELS",
+]
+
+#: Receiver labels of a single listener, always in this order.
+EAR_LABELS: tuple[str, str] = ("left", "right")
+
+
+def _check_head(head: object) -> None:
+    if not isinstance(head, HeadModel):
+        raise TypeError(f"head must be a HeadModel, got {type(head).__name__}")
+
+
+@dataclass(frozen=True, eq=False)
+class Listener:
+    """A listener: head centre, orientation and ear model.
+
+    Parameters
+    ----------
+    position : (3,) array_like
+        Head centre in the world frame, in metres.
+    yaw_deg : float, optional
+        Where the nose points, degrees counter-clockwise from world +x.
+    head : HeadModel, optional
+        Ear model; a rigid sphere of radius 0.0875 m by default.
+    """
+
+    position: NDArray[np.float64]
+    yaw_deg: float = 0.0
+    head: HeadModel = field(default_factory=RigidSphere)
+
+    def __post_init__(self) -> None:
+        pos = as_point(self.position, "position")
+        pos.flags.writeable = False
+        object.__setattr__(self, "position", pos)
+        object.__setattr__(self, "yaw_deg", as_real(self.yaw_deg, "yaw_deg"))
+        _check_head(self.head)
+
+    @property
+    def rotation(self) -> NDArray[np.float64]:
+        """Listener-to-world rotation, ``(3, 3)``."""
+        return rotation_matrix(self.yaw_deg)
+
+    @property
+    def ear_positions(self) -> NDArray[np.float64]:
+        """World positions of the (left, right) ears, ``(2, 3)`` in metres."""
+        return self.head.ear_positions @ self.rotation.T + self.position
+
+
+@dataclass(frozen=True, eq=False)
+class ListenerGrid:
+    """Many listening positions sharing one ear model, evaluated in one vectorized call.
+
+    Parameters
+    ----------
+    positions : (n, 3) array_like
+        Head centres in the world frame, in metres.
+    yaws_deg : (n,) array_like
+        Nose directions, degrees counter-clockwise from world +x.
+    head : HeadModel, optional
+        Ear model; a rigid sphere by default.
+    """
+
+    positions: NDArray[np.float64]
+    yaws_deg: NDArray[np.float64]
+    head: HeadModel = field(default_factory=RigidSphere)
+
+    def __post_init__(self) -> None:
+        pos = as_positions(self.positions, "positions")
+        yaws = np.atleast_1d(as_float_array(self.yaws_deg, "yaws_deg"))
+        if yaws.shape != (pos.shape[0],):
+            raise ValueError(
+                f"yaws_deg must have shape ({pos.shape[0]},) to match positions, got {yaws.shape}"
+            )
+        pos.flags.writeable = False
+        yaws.flags.writeable = False
+        object.__setattr__(self, "positions", pos)
+        object.__setattr__(self, "yaws_deg", yaws)
+        _check_head(self.head)
+
+    def __len__(self) -> int:
+        return self.positions.shape[0]
+
+    @property
+    def receiver_labels(self) -> tuple[str, ...]:
+        """Labels ``"<i>:left"``, ``"<i>:right"`` for listener ``i``, in that order."""
+        return tuple(f"{i}:{ear}" for i in range(len(self)) for ear in EAR_LABELS)
+
+
+def listener_grid(
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    *,
+    z: float = 0.0,
+    facing: npt.ArrayLike | None = (0.0, 0.0, 0.0),
+    yaw_deg: float | None = None,
+    head: HeadModel | None = None,
+) -> ListenerGrid:
+    """A rectangular grid of listening positions.
+
+    Parameters
+    ----------
+    x, y : 1-D array_like
+        Grid coordinates in the world frame, in metres; the grid is their Cartesian product, with
+        ``x`` varying slowest (``positions.reshape(len(x), len(y), 3)`` recovers it).
+    z : float, optional
+        Ear height in metres.
+    facing : (3,) array_like, optional
+        A point every listener faces (their yaw turns the nose towards it in the horizontal
+        plane); the world origin by default, where the default scene puts the device.
+    yaw_deg : float, optional
+        A common yaw instead of ``facing`` (pass ``facing=None``).
+    head : HeadModel, optional
+        Ear model; a rigid sphere by default.
+
+    Returns
+    -------
+    ListenerGrid
+    """
+    xs = np.atleast_1d(as_float_array(x, "x"))
+    ys = np.atleast_1d(as_float_array(y, "y"))
+    for name, arr in (("x", xs), ("y", ys)):
+        if arr.ndim != 1 or arr.size == 0:
+            raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
+    gx, gy = np.meshgrid(xs, ys, indexing="ij")
+    positions = np.stack([gx.ravel(), gy.ravel(), np.full(gx.size, as_real(z, "z"))], axis=1)
+    if (facing is None) == (yaw_deg is None):
+        raise ValueError("give exactly one of facing and yaw_deg (set facing=None to use yaw_deg)")
+    if yaw_deg is not None:
+        yaws = np.full(positions.shape[0], as_real(yaw_deg, "yaw_deg"))
+    else:
+        target = as_point(facing, "facing")
+        d = target - positions
+        if np.any(np.hypot(d[:, 0], d[:, 1]) < 1e-9):
+            raise ValueError("facing must not coincide (in the horizontal plane) with a grid point")
+        yaws = np.rad2deg(np.arctan2(d[:, 1], d[:, 0]))
+    return ListenerGrid(positions, yaws, RigidSphere() if head is None else head)
+
+
+@dataclass(frozen=True, eq=False)
+class Scene:
+    """A device and a listener (or listener grid) in the world, in free field or a room.
+
+    Parameters
+    ----------
+    device : Device
+        The loudspeaker device; driver positions are in its own frame.
+    listener : Listener or ListenerGrid
+        Who listens, in the world frame.
+    room : optional
+        A room model; ``None`` is free field (the only case supported until the room module
+        lands).
+    device_position : (3,) array_like, optional
+        The device origin in the world frame, in metres.
+    device_yaw_deg : float, optional
+        Where the device's front points, degrees counter-clockwise from world +x.
+    """
+
+    device: Device
+    listener: Listener | ListenerGrid
+    room: object | None = None
+    device_position: NDArray[np.float64] = field(
+        default_factory=lambda: np.zeros(3)
+    )
+    device_yaw_deg: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.device, Device):
+            raise TypeError(f"device must be a Device, got {type(self.device).__name__}")
+        if not isinstance(self.listener, (Listener, ListenerGrid)):
+            raise TypeError(
+                f"listener must be a Listener or ListenerGrid, got {type(self.listener).__name__}"
+            )
+        if self.room is not None:
+            raise NotImplementedError(
+                "room: only free field (room=None) is modelled so far; shoebox rooms arrive with "
+                "acoustics.room"
+            )
+        pos = as_point(self.device_position, "device_position")
+        pos.flags.writeable = False
+        object.__setattr__(self, "device_position", pos)
+        object.__setattr__(self, "device_yaw_deg", as_real(self.device_yaw_deg, "device_yaw_deg"))
+
+    @property
+    def device_rotation(self) -> NDArray[np.float64]:
+        """Device-to-world rotation, ``(3, 3)``."""
+        return rotation_matrix(self.device_yaw_deg)
+
+    @property
+    def driver_positions(self) -> NDArray[np.float64]:
+        """World positions of the drivers, ``(n_drivers, 3)`` in metres."""
+        return self.device.positions @ self.device_rotation.T + self.device_position
+
+
+def default_scene(*, head: HeadModel | None = None, distance: float = 2.0) -> Scene:
+    """The built-in scene: the smart speaker at the origin facing +x, a listener facing it.
+
+    Parameters
+    ----------
+    head : HeadModel, optional
+        The listener's ear model; a rigid sphere by default.
+    distance : float, optional
+        Listener distance in metres along +x.
+
+    Returns
+    -------
+    Scene
+        Free field; listener at ``(distance, 0, 0)`` with yaw 180 deg.
+    """
+    listener = Listener((as_real(distance, "distance"), 0.0, 0.0), 180.0, head or RigidSphere())
+    return Scene(smart_speaker(), listener)
+
+
+def ear_transfer(
+    scene: Scene, freqs: npt.ArrayLike, *, c: float = SPEED_OF_SOUND
+) -> TransferMatrix:
+    """Driver-to-ear transfer matrix of a scene.
+
+    Parameters
+    ----------
+    scene : Scene
+        Device, listener (or grid) and room.
+    freqs : (n_freqs,) array_like
+        Frequencies in Hz, strictly increasing.
+    c : float, optional
+        Speed of sound in m/s.
+
+    Returns
+    -------
+    TransferMatrix
+        ``H`` of shape ``(2, n_drivers, n_freqs)`` with receivers ``("left", "right")`` for a
+        single listener, or ``(2 n, n_drivers, n_freqs)`` with receivers ``"<i>:left"``,
+        ``"<i>:right"`` for a grid of ``n`` listeners (reshape ``H`` to ``(n, 2, ...)``); sources
+        are the driver names. Pascals per unit source strength (:mod:`acoustics.freefield`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tm = ear_transfer(default_scene(), np.fft.rfftfreq(512, 1 / 48000))
+    >>> tm.receivers, tm.sources[:2]
+    (('left', 'right'), ('left', 'right'))
+    """
+    if not isinstance(scene, Scene):
+        raise TypeError(f"scene must be a Scene, got {type(scene).__name__}")
+    f = as_freqs(freqs)
+    lis = scene.listener
+    if isinstance(lis, Listener):
+        positions, yaws, receivers = lis.position[None, :], np.array([lis.yaw_deg]), EAR_LABELS
+    else:
+        positions, yaws, receivers = lis.positions, lis.yaws_deg, lis.receiver_labels
+    h = ear_transfer_freefield(
+        scene.device,
+        positions,
+        yaws,
+        lis.head,
+        f,
+        device_position=scene.device_position,
+        device_yaw_deg=scene.device_yaw_deg,
+        c=c,
+    )
+    meta = {
+        "model": "free field",
+        "head": type(lis.head).__name__,
+        "device": scene.device.name,
+        "listener_positions": positions.copy(),
+        "listener_yaws_deg": yaws.copy(),
+        "c": c,
+    }
+    return TransferMatrix(h.reshape(-1, *h.shape[2:]), f, receivers, scene.device.driver_names, meta)
