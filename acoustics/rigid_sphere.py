@@ -167,8 +167,10 @@ def _modal_table(
         product = product * (r_source / r_surface)
         derivative_ratio = 1.0 / r_surface - (m + 1) / mu_safe
         term = prefactor * (2 * m + 1) * product / derivative_ratio
-        quasi_static = (2 * m + 1) / ((m + 1) * rho[:, None] ** m)
-        term = np.where(static[None, :], quasi_static, term)
+        if static.any():
+            # rho^-m as exp(-m log rho): underflows quietly to 0 instead of overflowing rho^m.
+            quasi_static = (2 * m + 1) / (m + 1) * np.exp(-m * np.log(rho))[:, None]
+            term = np.where(static[None, :], quasi_static, term)
         terms.append(term)
         size = np.max(np.abs(term))
         small_count = small_count + 1 if size < tol else 0
