@@ -118,7 +118,8 @@ def rigid_sphere_transfer(
                 out[:, members[sel], :] = legendre[:, sel, :] @ table[j]
         else:
             # Distinct distances: a batched product per source.
-            out[:, members, :] = np.einsum("lpm,pmf->lpf", legendre, table[local], optimize=True)
+            batched = np.matmul(legendre.transpose(1, 0, 2), table[local])  # (n_p, n_lead, n_mu)
+            out[:, members, :] = batched.transpose(1, 0, 2)
     return out.reshape(*lead, rho.shape[0], mu.shape[0])
 
 
@@ -143,14 +144,15 @@ def _modal_table(
     """
     static = mu == 0.0
     mu_safe = np.where(static, 1.0, mu)[None, :]  # (1, n_mu)
-    arg = rho[:, None] * mu_safe  # (n_rho, n_mu)
+    inv_arg = 1.0 / (rho[:, None] * mu_safe)  # 1 / (mu rho), (n_rho, n_mu)
     prefactor = -np.exp(1j * mu_safe) / mu_safe
+    log_rho = np.log(rho)[:, None]
     # Order 0.
-    r_surface = 1.0 / mu_safe + 1j  # r_1(mu)
-    r_source = 1.0 / arg + 1j  # r_1(mu rho)
-    terms = [np.broadcast_to(prefactor / (-r_surface), arg.shape).astype(np.complex128)]
-    terms[0] = np.where(static[None, :], 1.0, terms[0])
-    product = np.ones(arg.shape, dtype=np.complex128)
+    r_surface = 1.0 / mu_safe + 1j  # r_1(mu), shared by all distances
+    r_source = inv_arg + 1j  # r_1(mu rho)
+    term0 = np.broadcast_to(prefactor / (-r_surface), inv_arg.shape)
+    terms = [np.where(static[None, :], 1.0, term0)]
+    product = np.ones(inv_arg.shape, dtype=np.complex128)
     small_count = 0
     m = 0
     while True:
@@ -161,19 +163,20 @@ def _modal_table(
                 f"the source is too close to the sphere (rho = {rho.min():.6g})"
             )
         if m > 1:
-            # Upward recurrence r_{m} = (2m - 1)/x - 1/r_{m-1}.
+            # Upward recurrence r_m = (2m - 1)/x - 1/r_{m-1}.
             r_surface = (2 * m - 1) / mu_safe - 1.0 / r_surface
-            r_source = (2 * m - 1) / arg - 1.0 / r_source
-        product = product * (r_source / r_surface)
-        derivative_ratio = 1.0 / r_surface - (m + 1) / mu_safe
-        term = prefactor * (2 * m + 1) * product / derivative_ratio
+            r_source = (2 * m - 1) * inv_arg - 1.0 / r_source
+        product *= r_source * (1.0 / r_surface)
+        # Factors that depend on mu only, as one row: prefactor (2m+1) h_m(mu) / h_m'(mu).
+        row = prefactor * (2 * m + 1) / (1.0 / r_surface - (m + 1) / mu_safe)
+        term = product * row
         if static.any():
             # rho^-m as exp(-m log rho): underflows quietly to 0 instead of overflowing rho^m.
-            quasi_static = (2 * m + 1) / (m + 1) * np.exp(-m * np.log(rho))[:, None]
+            quasi_static = (2 * m + 1) / (m + 1) * np.exp(-m * log_rho)
             term = np.where(static[None, :], quasi_static, term)
         terms.append(term)
-        size = np.max(np.abs(term))
-        small_count = small_count + 1 if size < tol else 0
+        size = np.max(term.real**2 + term.imag**2)
+        small_count = small_count + 1 if size < tol**2 else 0
         if small_count >= 2 and m >= 2:
             break
     return np.stack(terms, axis=1)

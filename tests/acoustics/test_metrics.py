@@ -1,0 +1,103 @@
+"""Room metrics against REFERENCES.md and hand-computed impulse responses."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from acoustics.metrics import (
+    arrival_index,
+    clarity,
+    critical_distance,
+    decay_time,
+    definition,
+    direct_to_reverberant_ratio,
+    eyring_t60,
+    sabine_t60,
+    schroeder_decay,
+)
+
+FS = 48000
+
+
+def _room_surfaces(lx, ly, lz):
+    return np.array([ly * lz, ly * lz, lx * lz, lx * lz, lx * ly, lx * ly])
+
+
+def test_sabine_matches_reference_constant():
+    # REFERENCES.md: T60 = 0.161 V / A; 24 ln(10) / 343 = 0.16111, within 0.1 % of 0.161.
+    areas = _room_surfaces(5.0, 4.0, 2.5)
+    t = sabine_t60(50.0, areas, 0.2)
+    assert_allclose(t, 0.161 * 50.0 / (0.2 * areas.sum()), rtol=1e-3)
+    # Per band: one value per column.
+    bands = sabine_t60(50.0, areas, np.tile([0.1, 0.2, 0.4], (6, 1)))
+    assert_allclose(bands, 0.161 * 50.0 / (np.array([0.1, 0.2, 0.4]) * areas.sum()), rtol=1e-3)
+    # Air absorption adds 4 m V to the absorption area.
+    assert_allclose(sabine_t60(50.0, areas, 0.2, air_attenuation=0.01),
+                    0.161 * 50.0 / (0.2 * areas.sum() + 4 * 0.01 * 50.0), rtol=1e-3)
+
+
+def test_eyring_limits():
+    areas = _room_surfaces(5.0, 4.0, 2.5)
+    # Small absorption: -ln(1 - a) ~ a, Eyring -> Sabine (relative difference ~ a / 2).
+    assert_allclose(eyring_t60(50.0, areas, 0.01), sabine_t60(50.0, areas, 0.01), rtol=6e-3)
+    # Eyring is always shorter, and zero for a fully absorbing room.
+    assert eyring_t60(50.0, areas, 0.5) < sabine_t60(50.0, areas, 0.5)
+    assert eyring_t60(50.0, areas, 1.0) == 0.0
+    # Exact value: -S ln(1 - 0.3).
+    assert_allclose(eyring_t60(50.0, areas, 0.3), 0.161 * 50.0 / (-areas.sum() * np.log(0.7)),
+                    rtol=1e-3)
+
+
+def test_critical_distance_reference_values():
+    # REFERENCES.md: V = 50 m^3, T60 = 0.4 s: 0.64 m for Q = 1 and 0.90 m for Q = 2 (values
+    # rounded from 0.057 sqrt(Q V / T60); the exact Sabine constant gives 0.633 and 0.895).
+    assert_allclose(critical_distance(50.0, 0.4), 0.64, atol=0.01)
+    assert_allclose(critical_distance(50.0, 0.4, directivity_factor=2.0), 0.90, atol=0.01)
+
+
+def test_decay_time_of_exponential_noise():
+    rng = np.random.default_rng(4)
+    t60 = 0.5
+    t = np.arange(int(1.5 * FS)) / FS
+    ir = rng.normal(size=t.size) * 10 ** (-3 * t / t60)  # energy falls 60 dB in t60
+    ir = np.concatenate([np.zeros(100), ir])
+    # A noise realisation bends the decay curve slightly: a few per cent.
+    assert_allclose(decay_time(ir, FS, kind="T30"), t60, rtol=0.03)
+    assert_allclose(decay_time(ir, FS, kind="T20"), t60, rtol=0.03)
+    assert_allclose(decay_time(ir, FS, kind="EDT"), t60, rtol=0.05)
+    edc = schroeder_decay(ir, FS)
+    assert edc[0] == 0.0 and np.all(np.diff(edc[np.isfinite(edc)]) <= 1e-12)
+
+
+def test_two_and_three_arrival_responses():
+    ir = np.zeros(FS)
+    n0 = 480  # direct sound at 10 ms
+    ir[n0] = 1.0
+    ir[n0 + int(0.030 * FS)] = 0.5  # 30 ms: early for C50, reverberant for DRR
+    ir[n0 + int(0.060 * FS)] = 0.25  # 60 ms: late for C50, early for C80
+    ir[n0 + int(0.100 * FS)] = 0.125  # 100 ms: late for both
+    assert arrival_index(ir, FS) == n0
+    e = np.array([1.0, 0.25, 0.0625, 0.015625])
+    assert_allclose(direct_to_reverberant_ratio(ir, FS), 10 * np.log10(e[0] / e[1:].sum()))
+    assert_allclose(clarity(ir, FS, split_ms=50), 10 * np.log10(e[:2].sum() / e[2:].sum()))
+    assert_allclose(clarity(ir, FS, split_ms=80), 10 * np.log10(e[:3].sum() / e[3]))
+    assert_allclose(definition(ir, FS), e[:2].sum() / e.sum())
+
+
+def test_metrics_bad_input():
+    with pytest.raises(ValueError, match="absorption"):
+        sabine_t60(50.0, [10.0, 10.0], [0.2, 1.2])
+    with pytest.raises(ValueError, match="volume"):
+        sabine_t60(-1.0, [10.0], 0.2)
+    with pytest.raises(ValueError, match="absorption"):
+        sabine_t60(50.0, [10.0], 0.0)
+    with pytest.raises(ValueError, match="t60"):
+        critical_distance(50.0, 0.0)
+    with pytest.raises(ValueError, match="ir"):
+        clarity(np.zeros(100), FS)
+    with pytest.raises(ValueError, match="ir"):
+        decay_time([1.0, np.nan, 0.0], FS)
+    with pytest.raises(ValueError, match="kind"):
+        decay_time(np.ones(10), FS, kind="T10")
+    with pytest.raises(ValueError, match="decay"):
+        decay_time(np.ones(1000), FS)
