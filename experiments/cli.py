@@ -1,0 +1,291 @@
+"""The ``soundstage`` command line.
+
+Subcommands
+-----------
+``soundstage demo [-o OUTDIR] [--head {sphere,point,brown-duda,kemar}]``
+    Builds the default scene (:func:`acoustics.scene.default_scene`: the smart speaker at the
+    origin, a listener 2 m in front facing it), computes its driver-to-ear transfer matrix on
+    ``np.fft.rfftfreq(1024, 1/48000)`` and the device's far-field azimuth transfer matrix on
+    5-degree azimuths, and writes to OUTDIR (default ``demo-output``):
+
+    - ``scene.png``: top view of the scene;
+    - ``ear_transfer.png``: level at both ears of every driver over frequency;
+    - ``polar.png``: each driver's polar pattern at 500, 2000 and 8000 Hz;
+    - ``level_map.png``: each driver's level over azimuth and frequency;
+    - ``summary.json``: the scene (drivers, listener, head model), the frequency grid and each
+      driver's level at each ear at 1 kHz (the nearest bin), in dB re 1 Pa per unit source.
+
+Exit codes: 0 on success, 2 on a usage error or when the output cannot be written (the reason is
+printed on stderr). Plots use matplotlib's non-interactive Agg backend.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["main", "build_parser", "HEAD_CHOICES"]
+
+#: Head models selectable with ``--head``.
+HEAD_CHOICES: tuple[str, ...] = ("sphere", "point", "brown-duda", "kemar")
+
+_FS = 48000
+_N_FFT = 1024
+_POLAR_FREQS_HZ = (500.0, 2000.0, 8000.0)
+_SUMMARY_FREQ_HZ = 1000.0
+_AZIMUTH_STEP_DEG = 5.0
+
+
+class _UsageError(Exception):
+    """A problem with the user's request (exit code 2)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of the ``soundstage`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        With one subcommand per action (``demo`` for now).
+    """
+    parser = argparse.ArgumentParser(
+        prog="soundstage",
+        description="Simulate sound from compact loudspeakers to a listener's ears.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    demo = sub.add_parser(
+        "demo",
+        help="render the default scene's plots and a summary.json",
+        description="Render plots of the default scene (smart speaker, listener 2 m in front) "
+        "and a summary.json into OUTDIR.",
+    )
+    demo.add_argument(
+        "-o", "--outdir", default="demo-output", help="output directory (default: %(default)s)"
+    )
+    demo.add_argument(
+        "--head",
+        choices=HEAD_CHOICES,
+        default="sphere",
+        help="listener's ear model (default: %(default)s)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``soundstage`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` when omitted.
+
+    Returns
+    -------
+    int
+        Exit code: 0 on success, 2 on a usage error or an unwritable output.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(None if argv is None else list(argv))
+    except SystemExit as exc:  # argparse exits on --help (0) and on usage errors (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        if args.command == "demo":
+            return _demo(Path(args.outdir), args.head)
+    except _UsageError as exc:
+        print(f"soundstage {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    parser.print_usage(sys.stderr)  # pragma: no cover - argparse refuses unknown commands
+    return 2  # pragma: no cover
+
+
+def _make_head(name: str):
+    """Build the head model called ``name`` (one of :data:`HEAD_CHOICES`)."""
+    from acoustics.heads import BrownDuda, PointEars, RigidSphere
+
+    if name == "sphere":
+        return RigidSphere()
+    if name == "point":
+        return PointEars()
+    if name == "brown-duda":
+        return BrownDuda()
+    if name == "kemar":
+        try:
+            from acoustics.hrtf import MeasuredHRTF
+        except ImportError as exc:
+            raise _UsageError(
+                f"--head kemar needs acoustics.hrtf, which failed to import: {exc}"
+            ) from exc
+        try:
+            return MeasuredHRTF.kemar()
+        except (OSError, ValueError) as exc:
+            raise _UsageError(f"--head kemar: could not load the bundled KEMAR set: {exc}") from exc
+    raise _UsageError(f"--head must be one of {HEAD_CHOICES}, got {name!r}")  # pragma: no cover
+
+
+def _prepare_outdir(outdir: Path) -> Path:
+    """Create ``outdir`` if needed and check that files can be written in it."""
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        probe = outdir / ".soundstage-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise _UsageError(f"cannot write to output directory {str(outdir)!r}: {exc}") from exc
+    return outdir
+
+
+def _demo(outdir: Path, head_name: str) -> int:
+    """Run the ``demo`` subcommand; see the module docstring."""
+    start = time.perf_counter()
+    outdir = _prepare_outdir(outdir)
+    head = _make_head(head_name)
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from acoustics.plot import plot_level_map, plot_magnitude, plot_polar, plot_scene
+    from acoustics.scene import azimuth_transfer, default_scene, ear_transfer
+
+    scene = default_scene(head=head)
+    freqs = np.fft.rfftfreq(_N_FFT, 1.0 / _FS)
+    ears = ear_transfer(scene, freqs)
+    azimuths = np.arange(-180.0, 180.0, _AZIMUTH_STEP_DEG)
+    beams = azimuth_transfer(scene.device, freqs, azimuths)
+    drivers = scene.device.driver_names
+
+    written: list[Path] = []
+
+    def save(fig, name: str) -> None:
+        path = outdir / name
+        try:
+            fig.savefig(path, dpi=110)
+        except OSError as exc:
+            raise _UsageError(f"cannot write {str(path)!r}: {exc}") from exc
+        finally:
+            plt.close(fig)
+        written.append(path)
+
+    fig, ax = plt.subplots(figsize=(7.0, 4.5), layout="constrained")
+    plot_scene(scene, ax=ax)
+    ax.set_title(f"default scene, head: {type(head).__name__}", fontsize="medium")
+    save(fig, "scene.png")
+
+    fig, ax = plt.subplots(figsize=(8.0, 4.8), layout="constrained")
+    plot_magnitude(ears, ax=ax, db_floor=-60.0)
+    ax.set_title("driver-to-ear responses (solid: left ear, dashed: right ear)", fontsize="medium")
+    save(fig, "ear_transfer.png")
+
+    ncols = min(len(drivers), 3)
+    nrows = -(-len(drivers) // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, subplot_kw={"projection": "polar"}, figsize=(4.6 * ncols, 4.4 * nrows),
+        layout="constrained", squeeze=False,
+    )
+    for ax, name in zip(axes.flat, drivers, strict=False):
+        plot_polar(beams, _POLAR_FREQS_HZ, source=name, ax=ax)
+        ax.set_title(f"driver {name!r}", fontsize="medium")
+    for ax in list(axes.flat)[len(drivers):]:
+        ax.set_visible(False)
+    save(fig, "polar.png")
+
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(4.8 * ncols, 3.8 * nrows), layout="constrained", squeeze=False
+    )
+    for ax, name in zip(axes.flat, drivers, strict=False):
+        plot_level_map(beams, source=name, ax=ax)
+        ax.set_title(f"driver {name!r}", fontsize="medium")
+    for ax in list(axes.flat)[len(drivers):]:
+        ax.set_visible(False)
+    save(fig, "level_map.png")
+
+    summary = _summary(scene, ears, beams)
+    summary["files"] = [p.name for p in written] + ["summary.json"]
+    summary["elapsed_s"] = round(time.perf_counter() - start, 2)
+    path = outdir / "summary.json"
+    try:
+        path.write_text(json.dumps(summary, indent=2) + "\n")
+    except OSError as exc:
+        raise _UsageError(f"cannot write {str(path)!r}: {exc}") from exc
+    written.append(path)
+
+    for p in written:
+        print(f"wrote {p}")
+    return 0
+
+
+def _rounded(values: Any, digits: int = 4) -> Any:
+    """Plain-Python floats (or nested lists of them) rounded for JSON."""
+    return np.round(np.asarray(values, dtype=float), digits).tolist()
+
+
+def _summary(scene, ears, beams) -> dict[str, Any]:
+    """Collect the content of summary.json."""
+    listener = scene.listener
+    head = listener.head
+    i_f = int(np.argmin(np.abs(ears.freqs - _SUMMARY_FREQ_HZ)))
+    with np.errstate(divide="ignore"):
+        level = 20.0 * np.log10(np.abs(ears.H[:, :, i_f]))  # (2, n_drivers)
+    levels = {
+        name: {ear: round(float(level[e, d]), 2) for e, ear in enumerate(ears.receivers)}
+        for d, name in enumerate(ears.sources)
+    }
+    world = scene.driver_positions
+    drivers = [
+        {
+            "name": d.name,
+            "position_device_m": _rounded(d.position),
+            "position_world_m": _rounded(world[i]),
+            "orientation_device": _rounded(d.orientation),
+            "directivity": type(d.directivity).__name__,
+        }
+        for i, d in enumerate(scene.device.drivers)
+    ]
+    return {
+        "scene": {
+            "device": scene.device.name,
+            "device_position_m": _rounded(scene.device_position),
+            "device_yaw_deg": float(scene.device_yaw_deg),
+            "drivers": drivers,
+            "listener": {
+                "position_m": _rounded(listener.position),
+                "yaw_deg": float(listener.yaw_deg),
+                "head": type(head).__name__,
+                "head_radius_m": float(head.radius),
+                "ear_positions_world_m": _rounded(listener.ear_positions),
+            },
+            "room": None if scene.room is None else type(scene.room).__name__,
+        },
+        "frequencies": {
+            "fs_hz": _FS,
+            "n_fft": _N_FFT,
+            "n_bins": int(ears.freqs.size),
+            "min_hz": float(ears.freqs[0]),
+            "max_hz": float(ears.freqs[-1]),
+            "resolution_hz": float(ears.freqs[1] - ears.freqs[0]),
+        },
+        "azimuths_deg": {
+            "min": float(beams.meta["azimuths_deg"].min()),
+            "max": float(beams.meta["azimuths_deg"].max()),
+            "step": _AZIMUTH_STEP_DEG,
+            "frame": "device (0 = on-axis, +90 = device's left)",
+        },
+        "ear_levels_1khz": {
+            "frequency_hz": float(ears.freqs[i_f]),
+            "unit": "dB re 1 Pa per unit source",
+            "levels_db": levels,
+        },
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m experiments.cli`
+    sys.exit(main())
