@@ -1,0 +1,1 @@
+"""Physics: what sound does between the drivers of a device and the ears of a listener."""

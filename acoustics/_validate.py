@@ -29,7 +29,9 @@ def as_float_array(value: npt.ArrayLike, name: str) -> NDArray[np.float64]:
     try:
         arr = np.asarray(value)
     except Exception as exc:  # pragma: no cover - numpy rarely refuses
-        raise TypeError(f"{name} must be array_like of real numbers, got {_describe(value)}") from exc
+        raise TypeError(
+            f"{name} must be array_like of real numbers, got {_describe(value)}"
+        ) from exc
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name} must be array_like of real numbers, got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
@@ -72,7 +74,7 @@ def as_point(value: npt.ArrayLike, name: str) -> NDArray[np.float64]:
 
 
 def as_unit_vector(value: npt.ArrayLike, name: str) -> NDArray[np.float64]:
-    """A non-zero ``(3,)`` vector, normalised to unit length."""
+    """Return a non-zero ``(3,)`` vector normalised to unit length."""
     arr = as_point(value, name)
     norm = np.linalg.norm(arr)
     if norm < 1e-12:
@@ -102,7 +104,7 @@ def as_freqs(value: npt.ArrayLike, name: str = "freqs") -> NDArray[np.float64]:
 
 
 def as_positive(value: object, name: str, *, allow_zero: bool = False) -> float:
-    """A real scalar that is positive (or non-negative with ``allow_zero``)."""
+    """Return a real scalar that is positive (or non-negative with ``allow_zero``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {_describe(value)}")
     val = float(value)
@@ -115,7 +117,7 @@ def as_positive(value: object, name: str, *, allow_zero: bool = False) -> float:
 
 
 def as_real(value: object, name: str) -> float:
-    """A finite real scalar."""
+    """Return a finite real scalar."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {_describe(value)}")
     val = float(value)
@@ -125,5 +127,5 @@ def as_real(value: object, name: str) -> float:
 
 
 def as_speed_of_sound(c: object) -> float:
-    """The speed of sound in m/s; positive and finite."""
+    """Return the speed of sound in m/s, refusing non-positive or non-finite values."""
     return as_positive(c, "c")

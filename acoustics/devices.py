@@ -13,7 +13,13 @@ import numpy as np
 from acoustics._validate import as_positive, as_real
 from acoustics.sources import BaffledPiston, Device, Directivity, Driver, SphereCap
 
-__all__ = ["stereo_pair", "smart_speaker", "soundbar", "SMART_SPEAKER_RADIUS", "SMART_SPEAKER_HEIGHT"]
+__all__ = [
+    "stereo_pair",
+    "smart_speaker",
+    "soundbar",
+    "SMART_SPEAKER_RADIUS",
+    "SMART_SPEAKER_HEIGHT",
+]
 
 #: Radius of the smart-speaker cylinder in metres (175 mm across).
 SMART_SPEAKER_RADIUS: float = 0.0875
@@ -22,7 +28,7 @@ SMART_SPEAKER_HEIGHT: float = 0.206
 
 
 def _cap_on(radius: float, driver_radius: float) -> SphereCap:
-    """A driver of ``driver_radius`` flush in a sphere of ``radius``: cap half-angle asin(b/R)."""
+    """Model a driver of radius b flush in a sphere of radius R: a cap of half-angle asin(b/R)."""
     return SphereCap(radius, float(np.rad2deg(np.arcsin(driver_radius / radius))))
 
 
@@ -32,7 +38,7 @@ def stereo_pair(
     angle_deg: float = 30.0,
     directivity: Directivity | None = None,
 ) -> Device:
-    """The hi-fi reference: two loudspeakers seen at +-``angle_deg`` from the listening position.
+    """Build the hi-fi reference: two loudspeakers at +-``angle_deg`` from the listening position.
 
     The device origin is where a compact device would stand; the listening position is
     ``(listener_distance, 0, 0)`` in the device frame (the default scene puts the listener there).
@@ -72,7 +78,7 @@ def stereo_pair(
 
 
 def smart_speaker() -> Device:
-    """A compact cylindrical smart speaker with five drivers.
+    """Build a compact cylindrical smart speaker with five drivers.
 
     An approximation built from public specifications of a current premium smart speaker (the
     Amazon Echo Studio: 175 mm across, 206 mm tall; three 51 mm midrange drivers facing left, right
@@ -107,10 +113,8 @@ def smart_speaker() -> Device:
     return Device("smart_speaker", drivers)
 
 
-def soundbar(
-    n_drivers: int = 8, length: float = 0.9, *, driver_radius: float = 0.025
-) -> Device:
-    """A soundbar: a line of identical front-facing drivers.
+def soundbar(n_drivers: int = 8, length: float = 0.9, *, driver_radius: float = 0.025) -> Device:
+    """Build a soundbar: a line of identical front-facing drivers.
 
     The drivers are spaced ``length / n_drivers`` apart along y, centred on the device origin,
     all facing +x, each a baffled piston (the bar's front is the baffle).

@@ -16,10 +16,10 @@ per unit point-source strength (a monopole of strength 1 gives :math:`e^{-jkr}/(
 Driver to direction (:func:`azimuth_transfer`), in the device frame (0 deg on-axis, +90 deg the
 device's left). In the far field the response is referred to a unit point source at the device
 origin, :math:`H_{a,d} = D_d(\hat{\mathbf u}_a) e^{+jk\,\mathbf p_d\cdot\hat{\mathbf u}_a}`
-(the factor :math:`e^{-jkr}/(4\pi r)` removed); at a finite ``distance`` it is the exact point-source
-pressure at :math:`\mathbf x_a = \text{distance}\;\hat{\mathbf u}_a` over that same reference,
-:math:`D_d\,G(|\mathbf x_a - \mathbf p_d|)/G(\text{distance})`, which tends to the far-field value
-as the distance grows.
+(the factor :math:`e^{-jkr}/(4\pi r)` removed); at a finite ``distance`` it is the exact
+point-source pressure at :math:`\mathbf x_a = \text{distance}\;\hat{\mathbf u}_a` over that same
+reference, :math:`D_d\,G(|\mathbf x_a - \mathbf p_d|)/G(\text{distance})`, which tends to the
+far-field value as the distance grows.
 """
 
 from __future__ import annotations
@@ -116,9 +116,7 @@ def ear_transfer_freefield(
     try:
         ears = head.ear_responses(local.reshape(-1, 3), f, c=c)  # (2, n_l * n_d, n_f)
     except ValueError as exc:
-        raise ValueError(
-            f"a driver of {device.name!r} is inside a listener's head: {exc}"
-        ) from exc
+        raise ValueError(f"a driver of {device.name!r} is inside a listener's head: {exc}") from exc
     ears = ears.reshape(2, n_l, n_d, f.shape[0]).transpose(1, 0, 2, 3)
 
     # Directivity towards each ear, in each driver's frame.

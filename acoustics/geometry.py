@@ -254,7 +254,7 @@ def to_world(
 
 
 def wavenumber(freqs: npt.ArrayLike, *, c: float = SPEED_OF_SOUND) -> NDArray[np.float64]:
-    """Wavenumber :math:`k = 2 \\pi f / c` in rad/m."""
+    r"""Wavenumber :math:`k = 2 \pi f / c` in rad/m."""
     c = as_speed_of_sound(c)
     return 2.0 * np.pi * as_float_array(freqs, "freqs") / c
 

@@ -36,11 +36,24 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from acoustics._validate import as_float_array, as_freqs, as_positions, as_positive, as_speed_of_sound
+from acoustics._validate import (
+    as_float_array,
+    as_freqs,
+    as_positions,
+    as_positive,
+    as_speed_of_sound,
+)
 from acoustics.geometry import SPEED_OF_SOUND, greens_function, sph_to_cart
 from acoustics.rigid_sphere import rigid_sphere_transfer
 
-__all__ = ["HeadModel", "PointEars", "RigidSphere", "BrownDuda", "MeasuredHRTF", "HEAD_RADIUS"]
+__all__ = [  # noqa: F822 (MeasuredHRTF is resolved lazily by __getattr__)
+    "HeadModel",
+    "PointEars",
+    "RigidSphere",
+    "BrownDuda",
+    "MeasuredHRTF",
+    "HEAD_RADIUS",
+]
 
 #: Default head radius in metres (REFERENCES.md).
 HEAD_RADIUS: float = 0.0875
@@ -96,14 +109,16 @@ class HeadModel(abc.ABC):
 
 
 def _ear_directions(ear_azimuths_deg: tuple[float, float]) -> NDArray[np.float64]:
-    """Unit vectors of the two ears in the horizontal plane of the listener frame."""
+    """Return unit vectors of the two ears in the horizontal plane of the listener frame."""
     return sph_to_cart(np.asarray(ear_azimuths_deg, dtype=float), 0.0, 1.0)
 
 
 def _validate_ear_azimuths(value: object) -> tuple[float, float]:
     az = as_float_array(value, "ear_azimuths_deg")
     if az.shape != (2,):
-        raise ValueError(f"ear_azimuths_deg must hold two angles (left, right), got shape {az.shape}")
+        raise ValueError(
+            f"ear_azimuths_deg must hold two angles (left, right), got shape {az.shape}"
+        )
     if not (0.0 < az[0] < 180.0 and -180.0 < az[1] < 0.0):
         raise ValueError(
             "ear_azimuths_deg must put the left ear on the left (0, 180) and the right ear on the "
@@ -189,7 +204,8 @@ class BrownDuda(HeadModel):
                   + \left(1 - \frac{\alpha_{min}}{2}\right)\cos\left(\frac{\theta}{\theta_{min}}
                   180^\circ\right),
 
-    :math:`\alpha_{min} = 0.1`, :math:`\theta_{min} = 150^\circ`, :math:`\theta` the angle between the
+    :math:`\alpha_{min} = 0.1`, :math:`\theta_{min} = 150^\circ`, :math:`\theta` the angle
+    between the
     source direction and the ear axis. Delay relative to the head centre, Eq. (3):
     :math:`-(a/c)\cos\theta` for :math:`\theta < 90^\circ` and :math:`(a/c)(\theta - \pi/2)`
     beyond. The ear pressure is :math:`H e^{-j\omega\tau} G(r)`, a far-field model: the source's
@@ -226,7 +242,7 @@ class BrownDuda(HeadModel):
         return np.array([[0.0, self.radius, 0.0], [0.0, -self.radius, 0.0]])
 
     def alpha(self, theta_deg: npt.ArrayLike) -> NDArray[np.float64]:
-        """Shadow coefficient :math:`\\alpha(\\theta)` for angles from the ear axis in degrees."""
+        r"""Shadow coefficient :math:`\alpha(\theta)` for angles from the ear axis in degrees."""
         theta = as_float_array(theta_deg, "theta_deg")
         return (1.0 + self.alpha_min / 2.0) + (1.0 - self.alpha_min / 2.0) * np.cos(
             np.deg2rad(theta / self.theta_min_deg * 180.0)
@@ -240,7 +256,9 @@ class BrownDuda(HeadModel):
         omega = 2.0 * np.pi * freqs
         w0 = c / self.radius
         alpha = self.alpha(np.rad2deg(theta))
-        shadow = (1.0 + 1j * alpha[..., None] * omega / (2.0 * w0)) / (1.0 + 1j * omega / (2.0 * w0))
+        shadow = (1.0 + 1j * alpha[..., None] * omega / (2.0 * w0)) / (
+            1.0 + 1j * omega / (2.0 * w0)
+        )
         tau = np.where(
             theta < np.pi / 2, -self.radius / c * cos_theta, self.radius / c * (theta - np.pi / 2)
         )

@@ -206,9 +206,11 @@ class MeasuredHRTF(HeadModel):
         mix = sum(weights[:, i, None, None] * aligned[local[:, i]] for i in range(3))
         tau = np.einsum("qi,qie->qe", weights, onsets[local])  # (n_pos, 2)
         delay = tau - self.latency + distance[:, None] / c
-        out = mix * np.exp(-1j * delay[:, :, None] * omega) * (
-            self.gain / (4.0 * np.pi * distance)
-        )[:, None, None]
+        out = (
+            mix
+            * np.exp(-1j * delay[:, :, None] * omega)
+            * (self.gain / (4.0 * np.pi * distance))[:, None, None]
+        )
         return np.ascontiguousarray(out.transpose(1, 0, 2))
 
 

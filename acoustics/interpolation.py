@@ -65,10 +65,8 @@ class SphericalTriangulation:
         """The measured unit directions, ``(n, 3)``."""
         return self._directions
 
-    def weights(
-        self, query: npt.ArrayLike
-    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
-        """Indices of the three measured directions around each query and their weights.
+    def weights(self, query: npt.ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """Return the three measured directions around each query and their weights.
 
         Parameters
         ----------

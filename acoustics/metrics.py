@@ -1,7 +1,8 @@
 r"""Room-acoustic metrics: reverberation time, critical distance, and impulse-response measures.
 
 Diffuse-field predictions
-    Sabine: :math:`T_{60} = \frac{24 \ln 10}{c} \frac{V}{A + 4 m V}`, :math:`A = \sum_i S_i \alpha_i`
+    Sabine: :math:`T_{60} = \frac{24 \ln 10}{c} \frac{V}{A + 4 m V}`,
+    :math:`A = \sum_i S_i \alpha_i`
     (:math:`24 \ln 10 / c = 0.161` s/m at 343 m/s); Eyring: :math:`A` replaced by
     :math:`-S \ln(1 - \bar\alpha)`; :math:`m` the energy attenuation of air in 1/m (Kuttruff,
     *Room Acoustics*, 6th ed., Eq. (5.24), (5.31)). Critical distance, the distance at which direct
@@ -9,14 +10,16 @@ Diffuse-field predictions
     :math:`r_c = \sqrt{Q A / (16 \pi)} \approx 0.057 \sqrt{Q V / T_{60}}` (Kuttruff Eq. (5.42)).
 From an impulse response (ISO 3382-1:2009)
     Schroeder's backward-integrated energy decay curve (EDC, Schroeder, JASA 37(3), 1965);
-    T20 / T30 from a least-squares line through the EDC between -5 and -25 / -35 dB, EDT between 0 and
-    -10 dB, each extrapolated to 60 dB; clarity :math:`C_{50}, C_{80} = 10 \log_{10}(E_{early}/E_{late})`
-    and definition :math:`D_{50} = E(0\text{-}50\,ms)/E_{total}`, with time zero at the direct sound;
+    T20 / T30 from a least-squares line through the EDC between -5 and -25 / -35 dB, EDT between
+    0 and -10 dB, each extrapolated to 60 dB; clarity
+    :math:`C_{50}, C_{80} = 10 \log_{10}(E_{early}/E_{late})` and definition
+    :math:`D_{50} = E(0\text{-}50\,ms)/E_{total}`, with time zero at the direct sound;
     direct-to-reverberant ratio with the direct part the arrival peak :math:`\pm 2.5` ms (Zahorik,
     JASA 112(5), 2002).
 
 The direct sound's arrival is the first sample whose magnitude reaches 20 dB below the response's
-peak (ISO 3382-1 A.3.3 puts the onset 20 dB below the maximum), and the arrival *peak* is the largest
+peak (ISO 3382-1 A.3.3 puts the onset 20 dB below the maximum), and the arrival *peak* is the
+largest
 magnitude within 1 ms after it.
 """
 
@@ -45,7 +48,9 @@ __all__ = [
 def _surfaces(areas: npt.ArrayLike, absorption: npt.ArrayLike) -> tuple[NDArray, NDArray]:
     s = as_float_array(areas, "areas")
     if s.ndim != 1 or s.size == 0 or np.any(s <= 0):
-        raise ValueError(f"areas must be a 1-D array of positive surface areas in m^2, got {s!r:.60}")
+        raise ValueError(
+            f"areas must be a 1-D array of positive surface areas in m^2, got {s!r:.60}"
+        )
     a = as_float_array(absorption, "absorption")
     if a.ndim == 0:
         a = np.full(s.shape, float(a))
@@ -210,7 +215,7 @@ def _arrival_peak(h: NDArray, fs: float) -> NDArray[np.intp]:
 
 
 def schroeder_decay(ir: npt.ArrayLike, fs: float) -> NDArray[np.float64]:
-    """Schroeder's energy decay curve in dB re the total energy.
+    r"""Schroeder's energy decay curve in dB re the total energy.
 
     Parameters
     ----------
@@ -222,7 +227,7 @@ def schroeder_decay(ir: npt.ArrayLike, fs: float) -> NDArray[np.float64]:
     Returns
     -------
     edc : (..., n_samples) ndarray
-        :math:`10 \\log_{10}(\\int_t^\\infty h^2 / \\int_0^\\infty h^2)`, 0 dB at the start; ``-inf``
+        :math:`10 \log_{10}(\int_t^\infty h^2 / \int_0^\infty h^2)`, 0 dB at the start; ``-inf``
         after the last non-zero sample.
     """
     h, _ = _as_ir(ir, fs)
@@ -294,7 +299,7 @@ def clarity(ir: npt.ArrayLike, fs: float, *, split_ms: float = 80.0) -> NDArray[
 
 
 def definition(ir: npt.ArrayLike, fs: float, *, split_ms: float = 50.0) -> NDArray[np.float64]:
-    """Definition :math:`D_{50}`: energy of the first ``split_ms`` after the direct sound over the total."""
+    """Definition :math:`D_{50}`: energy in ``split_ms`` after the direct sound over the total."""
     h, fs = _as_ir(ir, fs)
     early, late = _energy_split(h, fs, as_positive(split_ms, "split_ms"))
     return early / (early + late)

@@ -379,11 +379,17 @@ def plot_polar(
     ax.set_rticks(ticks)
     ax.set_yticklabels([f"{t:g} dB" for t in ticks], fontsize="x-small")
     ax.set_rlabel_position(157.5)
-    ax.set_thetagrids(np.arange(0, 360, 45), [f"{a}°" if a <= 180 else f"{a - 360}°"
-                                              for a in range(0, 360, 45)])
+    ax.set_thetagrids(
+        np.arange(0, 360, 45), [f"{a}°" if a <= 180 else f"{a - 360}°" for a in range(0, 360, 45)]
+    )
     ax.set_xlabel("azimuth (deg, device frame,\n+90 = device's left)", fontsize="small")
-    ax.legend(title=f"{name}\nlevel ({_wrap(unit, 22)})", fontsize="small",
-              title_fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    ax.legend(
+        title=f"{name}\nlevel ({_wrap(unit, 22)})",
+        fontsize="small",
+        title_fontsize="small",
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+    )
     return ax
 
 
@@ -459,8 +465,13 @@ def plot_level_map(
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 4.0), layout="constrained")
     mesh = ax.pcolormesh(
-        _edges(az, log=False), _edges(f, log=True), level.T, vmin=bottom, vmax=top,
-        cmap="viridis", shading="flat",
+        _edges(az, log=False),
+        _edges(f, log=True),
+        level.T,
+        vmin=bottom,
+        vmax=top,
+        cmap="viridis",
+        shading="flat",
     )
     ax.set_yscale("log")
     ax.set_xlabel("azimuth (deg, device frame, +90 = device's left)")
@@ -469,8 +480,16 @@ def plot_level_map(
         start = np.ceil(az[0] / 90.0) * 90.0
         ax.set_xticks(np.arange(start, az[-1] + 1e-9, 90.0))
     ax.figure.colorbar(mesh, ax=ax, label=f"level ({unit})")
-    ax.text(0.01, 0.99, name, transform=ax.transAxes, ha="left", va="top", color="white",
-            fontsize="small")
+    ax.text(
+        0.01,
+        0.99,
+        name,
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        color="white",
+        fontsize="small",
+    )
     return ax
 
 
@@ -528,18 +547,35 @@ def plot_scene(scene: Scene, *, ax: Axes | None = None, inset: bool = True) -> A
     room = getattr(scene.room, "dimensions", None)
     if room is not None:
         dims = np.asarray(room, dtype=float)
-        ax.add_patch(Rectangle((0.0, 0.0), dims[0], dims[1], fill=False, color="0.4", lw=1.0,
-                               label="room"))
+        ax.add_patch(
+            Rectangle((0.0, 0.0), dims[0], dims[1], fill=False, color="0.4", lw=1.0, label="room")
+        )
 
     _draw_device(ax, scene, positions, orientations, extent, names=not inset)
     if isinstance(lis, Listener):
         _draw_listener(ax, lis)
     else:
         nose = np.stack([np.cos(np.deg2rad(yaws)), np.sin(np.deg2rad(yaws))], axis=1)
-        ax.scatter(heads[:, 0], heads[:, 1], s=12, color="C1", zorder=3,
-                   label=f"listeners ({len(lis)}, {type(lis.head).__name__})")
-        ax.quiver(heads[:, 0], heads[:, 1], nose[:, 0], nose[:, 1], color="C1", angles="xy",
-                  scale_units="xy", scale=1.0 / (2.5 * radius), width=0.003, zorder=3)
+        ax.scatter(
+            heads[:, 0],
+            heads[:, 1],
+            s=12,
+            color="C1",
+            zorder=3,
+            label=f"listeners ({len(lis)}, {type(lis.head).__name__})",
+        )
+        ax.quiver(
+            heads[:, 0],
+            heads[:, 1],
+            nose[:, 0],
+            nose[:, 1],
+            color="C1",
+            angles="xy",
+            scale_units="xy",
+            scale=1.0 / (2.5 * radius),
+            width=0.003,
+            zorder=3,
+        )
 
     pts = np.concatenate([positions[:, :2], heads[:, :2]], axis=0)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
@@ -579,8 +615,14 @@ def _draw_device(ax, scene, positions, orientations, extent, *, names, legend=Tr
     """Drivers as dots with on-axis arrows, the device outline as a circle of its extent."""
     c = scene.device_position
     ax.add_patch(Circle((c[0], c[1]), extent, fill=False, color="0.5", lw=0.8, ls="--"))
-    ax.scatter(positions[:, 0], positions[:, 1], s=14, color="C0", zorder=4,
-               label=f"drivers ({scene.device.name})" if legend else None)
+    ax.scatter(
+        positions[:, 0],
+        positions[:, 1],
+        s=14,
+        color="C0",
+        zorder=4,
+        label=f"drivers ({scene.device.name})" if legend else None,
+    )
     arrow = 0.8 * extent
     vertical_seen = {}
     for d, driver in enumerate(scene.device.drivers):
@@ -589,22 +631,38 @@ def _draw_device(ax, scene, positions, orientations, extent, *, names, legend=Tr
         horizontal = np.hypot(o[0], o[1])
         if horizontal > 0.3:
             u = o[:2] / horizontal
-            ax.annotate("", xy=(x + arrow * u[0], y + arrow * u[1]), xytext=(x, y),
-                        arrowprops={"arrowstyle": "->", "color": "C0", "lw": 1.0}, zorder=4)
+            ax.annotate(
+                "",
+                xy=(x + arrow * u[0], y + arrow * u[1]),
+                xytext=(x, y),
+                arrowprops={"arrowstyle": "->", "color": "C0", "lw": 1.0},
+                zorder=4,
+            )
             if names:
-                ax.annotate(driver.name, xy=(x + 1.1 * arrow * u[0], y + 1.1 * arrow * u[1]),
-                            ha="left" if u[0] > 0.3 else "right" if u[0] < -0.3 else "center",
-                            va="bottom" if u[1] > 0.3 else "top" if u[1] < -0.3 else "center",
-                            fontsize="x-small", color="C0")
+                ax.annotate(
+                    driver.name,
+                    xy=(x + 1.1 * arrow * u[0], y + 1.1 * arrow * u[1]),
+                    ha="left" if u[0] > 0.3 else "right" if u[0] < -0.3 else "center",
+                    va="bottom" if u[1] > 0.3 else "top" if u[1] < -0.3 else "center",
+                    fontsize="x-small",
+                    color="C0",
+                )
         elif names:
             key = (round(float(x), 4), round(float(y), 4))
             k = vertical_seen.get(key, 0)
             vertical_seen[key] = k + 1
             tag = "up" if o[2] > 0 else "down"
             # Drivers facing up or down project onto one point: stack their names to the left.
-            ax.annotate(f"{driver.name} ({tag})", xy=(x, y), xytext=(-4, 3 - 9 * k),
-                        textcoords="offset points", ha="right", va="bottom",
-                        fontsize="x-small", color="C0")
+            ax.annotate(
+                f"{driver.name} ({tag})",
+                xy=(x, y),
+                xytext=(-4, 3 - 9 * k),
+                textcoords="offset points",
+                ha="right",
+                va="bottom",
+                fontsize="x-small",
+                color="C0",
+            )
 
 
 def _draw_listener(ax, lis) -> None:
@@ -613,8 +671,16 @@ def _draw_listener(ax, lis) -> None:
     r = lis.head.radius
     yaw = np.deg2rad(lis.yaw_deg)
     nose = np.array([np.cos(yaw), np.sin(yaw)])
-    ax.add_patch(Circle((p[0], p[1]), r, fill=False, color="C1", lw=1.2,
-                        label=f"listener ({type(lis.head).__name__})"))
+    ax.add_patch(
+        Circle(
+            (p[0], p[1]),
+            r,
+            fill=False,
+            color="C1",
+            lw=1.2,
+            label=f"listener ({type(lis.head).__name__})",
+        )
+    )
     ax.plot([p[0], p[0] + 2.0 * r * nose[0]], [p[1], p[1] + 2.0 * r * nose[1]], color="C1", lw=1.2)
     ears = lis.ear_positions
     ax.scatter(ears[:, 0], ears[:, 1], s=10, color="C3", zorder=5)
@@ -622,9 +688,16 @@ def _draw_listener(ax, lis) -> None:
         out = ears[e, :2] - p[:2]
         norm = np.linalg.norm(out)
         out = out / norm if norm > 0 else out
-        ax.annotate(tag, xy=(ears[e, 0], ears[e, 1]), xytext=(8 * out[0], 8 * out[1]),
-                    textcoords="offset points", ha="center", va="center", fontsize="x-small",
-                    color="C3")
+        ax.annotate(
+            tag,
+            xy=(ears[e, 0], ears[e, 1]),
+            xytext=(8 * out[0], 8 * out[1]),
+            textcoords="offset points",
+            ha="center",
+            va="center",
+            fontsize="x-small",
+            color="C3",
+        )
 
 
 def _finite_real(value: object, name: str) -> float:

@@ -85,7 +85,9 @@ def rigid_sphere_transfer(
     if rho.ndim != 1:
         raise ValueError(f"rho must be 1-D, got shape {rho.shape}")
     if np.any(rho <= 1.0):
-        raise ValueError(f"rho must be > 1 (source outside the sphere), got a minimum of {rho.min():g}")
+        raise ValueError(
+            f"rho must be > 1 (source outside the sphere), got a minimum of {rho.min():g}"
+        )
     if cos_theta.shape[-1:] != rho.shape:
         raise ValueError(
             f"cos_theta must have shape (..., {rho.shape[0]}) to match rho, got {cos_theta.shape}"
@@ -137,7 +139,9 @@ def _legendre_table(x: NDArray[np.float64], n_orders: int) -> NDArray[np.float64
 def _modal_table(
     rho: NDArray[np.float64], mu: NDArray[np.float64], *, tol: float, max_orders: int
 ) -> NDArray[np.complex128]:
-    r"""Terms :math:`T_m(\rho, \mu)` with :math:`H = \sum_m T_m P_m(\cos\theta)`, ``(n_rho, M, n_mu)``.
+    r"""Return the terms :math:`T_m(\rho, \mu)` of :math:`H = \sum_m T_m P_m(\cos\theta)`.
+
+    Shape ``(n_rho, M, n_mu)``.
 
     :math:`T_m = -(e^{j\mu}/\mu)(2m+1) \Pi_m / D_m`, where :math:`\Pi_m` is the running product of
     ratios and :math:`D_m = h_m'(\mu)/h_m(\mu)` (module docstring).
@@ -185,7 +189,8 @@ def _modal_table(
 def inverse_hankel_derivatives(x: npt.ArrayLike, n_orders: int) -> NDArray[np.complex128]:
     r"""Reciprocals :math:`1/h_l'(x)` of the derivatives of the outgoing spherical Hankel functions.
 
-    :math:`h_l = h_l^{(2)} = j_l - j y_l` (time convention :math:`e^{+j\omega t}`). Computed from the
+    :math:`h_l = h_l^{(2)} = j_l - j y_l` (time convention :math:`e^{+j\omega t}`). Computed from
+    the
     ratio recursion of the module docstring, :math:`1/h_l' = (1/h_0) \prod_{k \le l} (1/r_k)
     / (1/r_l - (l+1)/x)`, which never overflows: where :math:`|h_l'|` exceeds the floating-point
     range the reciprocal underflows gracefully to 0.

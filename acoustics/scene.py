@@ -136,7 +136,7 @@ def listener_grid(
     yaw_deg: float | None = None,
     head: HeadModel | None = None,
 ) -> ListenerGrid:
-    """A rectangular grid of listening positions.
+    """Build a rectangular grid of listening positions.
 
     Parameters
     ----------
@@ -199,9 +199,7 @@ class Scene:
     device: Device
     listener: Listener | ListenerGrid
     room: object | None = None
-    device_position: NDArray[np.float64] = field(
-        default_factory=lambda: np.zeros(3)
-    )
+    device_position: NDArray[np.float64] = field(default_factory=lambda: np.zeros(3))
     device_yaw_deg: float = 0.0
 
     def __post_init__(self) -> None:
@@ -233,7 +231,7 @@ class Scene:
 
 
 def default_scene(*, head: HeadModel | None = None, distance: float = 2.0) -> Scene:
-    """The built-in scene: the smart speaker at the origin facing +x, a listener facing it.
+    """Build the default scene: the smart speaker at the origin facing +x, a listener facing it.
 
     Parameters
     ----------
@@ -306,4 +304,6 @@ def ear_transfer(
         "listener_yaws_deg": yaws.copy(),
         "c": c,
     }
-    return TransferMatrix(h.reshape(-1, *h.shape[2:]), f, receivers, scene.device.driver_names, meta)
+    return TransferMatrix(
+        h.reshape(-1, *h.shape[2:]), f, receivers, scene.device.driver_names, meta
+    )

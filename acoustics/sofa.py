@@ -47,12 +47,21 @@ __all__ = [
 ]
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-_DEFAULTS = {"ListenerView": (1.0, 0.0, 0.0), "SourceView": (1.0, 0.0, 0.0),
-             "ListenerUp": (0.0, 0.0, 1.0), "SourceUp": (0.0, 0.0, 1.0)}
+_DEFAULTS = {
+    "ListenerView": (1.0, 0.0, 0.0),
+    "SourceView": (1.0, 0.0, 0.0),
+    "ListenerUp": (0.0, 0.0, 1.0),
+    "SourceUp": (0.0, 0.0, 1.0),
+}
 # Global attributes that sofar sets itself (read-only in a new Sofa object).
 _READ_ONLY_GLOBALS = {
-    "Conventions", "Version", "SOFAConventions", "SOFAConventionsVersion", "DataType",
-    "APIName", "APIVersion",
+    "Conventions",
+    "Version",
+    "SOFAConventions",
+    "SOFAConventionsVersion",
+    "DataType",
+    "APIName",
+    "APIVersion",
 }
 
 
@@ -192,8 +201,9 @@ def read_hrir(path: str | os.PathLike) -> HRIRSet:
     if local.shape[0] == 1:  # a single SourcePosition for every measurement
         local = np.repeat(local, hrirs.shape[0], axis=0)
     if local.shape[0] != hrirs.shape[0]:
-        raise ValueError(f"path {p}: SourcePosition has {local.shape[0]} rows for "
-                         f"{hrirs.shape[0]} measurements")
+        raise ValueError(
+            f"path {p}: SourcePosition has {local.shape[0]} rows for {hrirs.shape[0]} measurements"
+        )
     distance = np.linalg.norm(local, axis=1)
     if np.any(distance <= 0):
         raise ValueError(f"path {p}: a SourcePosition coincides with the listener")

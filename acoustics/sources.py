@@ -52,7 +52,7 @@ __all__ = [
     "Omni",
     "BaffledPiston",
     "SphereCap",
-    "MeasuredDirectivity",
+    "MeasuredDirectivity",  # noqa: F822 (resolved lazily by __getattr__)
     "Driver",
     "Device",
 ]
@@ -135,7 +135,8 @@ class BaffledPiston(Directivity):
 class SphereCap(Directivity):
     r"""A spherical cap vibrating radially on an otherwise rigid sphere.
 
-    A cap of half-angle :math:`\alpha` moving with uniform radial velocity :math:`u_0` on a sphere of
+    A cap of half-angle :math:`\alpha` moving with uniform radial velocity :math:`u_0` on a sphere
+    of
     radius :math:`R` has the modal velocity coefficients
 
     .. math:: u_0^{(0)} = \tfrac{u_0}{2}(1 - \cos\alpha), \qquad
@@ -281,11 +282,13 @@ class Device:
         return np.stack([d.position for d in self.drivers])
 
     def driver(self, name: str) -> Driver:
-        """The driver called ``name``."""
+        """Return the driver called ``name``."""
         for d in self.drivers:
             if d.name == name:
                 return d
-        raise KeyError(f"name {name!r} is not a driver of {self.name!r}; drivers: {self.driver_names}")
+        raise KeyError(
+            f"name {name!r} is not a driver of {self.name!r}; drivers: {self.driver_names}"
+        )
 
 
 def __getattr__(name: str):

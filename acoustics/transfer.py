@@ -76,7 +76,9 @@ class TransferMatrix:
             raise ValueError(f"H must have shape (n_receivers, n_sources, n_freqs), got {h.shape}")
         freqs = as_freqs(self.freqs).copy()
         if freqs.shape[0] != h.shape[2]:
-            raise ValueError(f"freqs must have {h.shape[2]} entries to match H, got {freqs.shape[0]}")
+            raise ValueError(
+                f"freqs must have {h.shape[2]} entries to match H, got {freqs.shape[0]}"
+            )
         if np.any(np.diff(freqs) <= 0):
             raise ValueError("freqs must be strictly increasing")
         receivers = _labels(self.receivers, "receivers", h.shape[0])
@@ -97,7 +99,7 @@ class TransferMatrix:
         return self.H.shape  # type: ignore[return-value]
 
     def at(self, freq: float) -> NDArray[np.complex128]:
-        """The matrix at the frequency bin nearest ``freq``.
+        """Return the matrix at the frequency bin nearest ``freq``.
 
         Parameters
         ----------
@@ -121,7 +123,7 @@ class TransferMatrix:
         receivers: Sequence[str] | None = None,
         sources: Sequence[str] | None = None,
     ) -> TransferMatrix:
-        """A TransferMatrix restricted to (and ordered as) the named receivers and sources.
+        """Return the TransferMatrix restricted to (and ordered as) the named labels.
 
         Parameters
         ----------

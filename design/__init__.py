@@ -1,0 +1,1 @@
+"""Filters: what the drivers are fed (crosstalk cancellation, beams, virtualization, upmix)."""

@@ -1,0 +1,1 @@
+"""Scripted runs: the ``soundstage`` command line, figure reproductions, sweeps, benchmarks."""

@@ -188,13 +188,17 @@ def _demo(outdir: Path, head_name: str) -> int:
     ncols = min(len(drivers), 3)
     nrows = -(-len(drivers) // ncols)
     fig, axes = plt.subplots(
-        nrows, ncols, subplot_kw={"projection": "polar"}, figsize=(4.6 * ncols, 4.4 * nrows),
-        layout="constrained", squeeze=False,
+        nrows,
+        ncols,
+        subplot_kw={"projection": "polar"},
+        figsize=(4.6 * ncols, 4.4 * nrows),
+        layout="constrained",
+        squeeze=False,
     )
     for ax, name in zip(axes.flat, drivers, strict=False):
         plot_polar(beams, _POLAR_FREQS_HZ, source=name, ax=ax)
         ax.set_title(f"driver {name!r}", fontsize="medium")
-    for ax in list(axes.flat)[len(drivers):]:
+    for ax in list(axes.flat)[len(drivers) :]:
         ax.set_visible(False)
     save(fig, "polar.png")
 
@@ -204,7 +208,7 @@ def _demo(outdir: Path, head_name: str) -> int:
     for ax, name in zip(axes.flat, drivers, strict=False):
         plot_level_map(beams, source=name, ax=ax)
         ax.set_title(f"driver {name!r}", fontsize="medium")
-    for ax in list(axes.flat)[len(drivers):]:
+    for ax in list(axes.flat)[len(drivers) :]:
         ax.set_visible(False)
     save(fig, "level_map.png")
 

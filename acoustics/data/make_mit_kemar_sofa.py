@@ -97,8 +97,15 @@ def _sha256(data: bytes) -> str:
 def _download_wheel(directory: pathlib.Path) -> pathlib.Path:
     """Fetch the slab wheel with pip (no dependencies) into ``directory``."""
     cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        f"slab=={SLAB_VERSION}", "--dest", str(directory),
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        f"slab=={SLAB_VERSION}",
+        "--dest",
+        str(directory),
     ]
     subprocess.run(cmd, check=True)
     wheels = sorted(directory.glob(f"slab-{SLAB_VERSION}-*.whl"))
@@ -221,7 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "source", nargs="?", type=pathlib.Path,
+        "source",
+        nargs="?",
+        type=pathlib.Path,
         help=f"slab {SLAB_VERSION} wheel or its {WHEEL_MEMBER}; pip-downloaded when omitted",
     )
     parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_OUT, help="output .sofa path")
@@ -239,8 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     check_kemar(hrirs, sources, fs)
     sofar.write_sofa(str(args.out), build_sofa(hrirs, sources, fs), compression=9)
     size_mb = args.out.stat().st_size / 1e6
-    print(f"wrote {args.out} ({size_mb:.2f} MB): {hrirs.shape[0]} directions, "
-          f"{hrirs.shape[2]} taps, {fs:g} Hz")
+    print(
+        f"wrote {args.out} ({size_mb:.2f} MB): {hrirs.shape[0]} directions, "
+        f"{hrirs.shape[2]} taps, {fs:g} Hz"
+    )
     print(f"sha256 {_sha256(args.out.read_bytes())}")
     return 0
 

@@ -87,8 +87,10 @@ def main() -> None:
     print(f"  baseline, nearest-neighbour lookup (no alignment):   {t_base * 1e3:8.1f} ms")
     print(f"  ratio model / baseline:                              {t_model / t_base:8.2f}")
     diff = np.abs(p_model - p_base)
-    print(f"  model vs nearest neighbour, median |diff| / |model|:  "
-          f"{np.median(diff / np.abs(p_model)):8.3f}")
+    print(
+        f"  model vs nearest neighbour, median |diff| / |model|:  "
+        f"{np.median(diff / np.abs(p_model)):8.3f}"
+    )
     print("Leave-one-out at elevation 0 (10 deg gaps), NRMSE over 1-8 kHz:")
     for name, err in _accuracy(model).items():
         print(f"  {name:36s} {100 * err:6.1f} %")

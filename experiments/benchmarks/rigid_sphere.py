@@ -69,11 +69,12 @@ def main() -> None:
     print(f"RigidSphere.ear_responses, 700 sources x {freqs.size} bins (fs 48 kHz)")
     for label, radius in cases.items():
         positions = sph_to_cart(rng.uniform(-180, 180, 700), rng.uniform(-60, 90, 700), radius)
-        t_ours, pressure = _time(lambda: head.ear_responses(positions, freqs, c=C))
+        t_ours, pressure = _time(lambda p=positions: head.ear_responses(p, freqs, c=C))
         r = np.linalg.norm(positions, axis=1)
-        n_orders = _modal_table(np.unique(r / A), 2 * np.pi * freqs * A / C, tol=1e-12,
-                                max_orders=20000).shape[1]
-        t_base, h_base = _time(lambda: _baseline(positions, freqs, n_orders), repeats=1)
+        n_orders = _modal_table(
+            np.unique(r / A), 2 * np.pi * freqs * A / C, tol=1e-12, max_orders=20000
+        ).shape[1]
+        t_base, h_base = _time(lambda p=positions, n=n_orders: _baseline(p, freqs, n), repeats=1)
         green = np.exp(-2j * np.pi * freqs[1:] * r[:, None] / C) / (4 * np.pi * r[:, None])
         h_ours = pressure[:, :, 1:] / green[None]
         err = np.max(np.abs(h_ours - h_base)) / np.max(np.abs(h_base))

@@ -67,7 +67,9 @@ def test_rotation_senses():
     assert_allclose(rotation_matrix(0, 30) @ [1, 0, 0], [np.cos(np.pi / 6), 0, 0.5], atol=1e-15)
     assert_allclose(rotation_matrix(0, 0, 30) @ [0, 1, 0], [0, np.cos(np.pi / 6), 0.5], atol=1e-15)
     # Intrinsic order: yaw first, then pitch about the new y axis.
-    assert_allclose(rotation_matrix(90, 45) @ [1, 0, 0], [0, np.sqrt(0.5), np.sqrt(0.5)], atol=1e-15)
+    assert_allclose(
+        rotation_matrix(90, 45) @ [1, 0, 0], [0, np.sqrt(0.5), np.sqrt(0.5)], atol=1e-15
+    )
 
 
 def test_orientation_to_angles_points_x_along_orientation():

@@ -156,8 +156,10 @@ def test_onset_alignment_beats_plain_interpolation(kemar44):
     # Baseline: the same barycentric weights applied to the raw spectra (no onset alignment).
     corners, w = SphericalTriangulation(hs.directions[keep]).weights(query)
     spectra = np.fft.rfft(hs.hrirs[keep], 1024)[..., band]
-    plain = np.einsum("qi,qief->eqf", w, spectra[corners]) * kemar44.gain * np.exp(
-        2j * np.pi * freqs[band] * kemar44.latency
+    plain = (
+        np.einsum("qi,qief->eqf", w, spectra[corners])
+        * kemar44.gain
+        * np.exp(2j * np.pi * freqs[band] * kemar44.latency)
     )
 
     def nrmse(x):

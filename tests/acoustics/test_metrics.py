@@ -32,8 +32,11 @@ def test_sabine_matches_reference_constant():
     bands = sabine_t60(50.0, areas, np.tile([0.1, 0.2, 0.4], (6, 1)))
     assert_allclose(bands, 0.161 * 50.0 / (np.array([0.1, 0.2, 0.4]) * areas.sum()), rtol=1e-3)
     # Air absorption adds 4 m V to the absorption area.
-    assert_allclose(sabine_t60(50.0, areas, 0.2, air_attenuation=0.01),
-                    0.161 * 50.0 / (0.2 * areas.sum() + 4 * 0.01 * 50.0), rtol=1e-3)
+    assert_allclose(
+        sabine_t60(50.0, areas, 0.2, air_attenuation=0.01),
+        0.161 * 50.0 / (0.2 * areas.sum() + 4 * 0.01 * 50.0),
+        rtol=1e-3,
+    )
 
 
 def test_eyring_limits():
@@ -44,8 +47,9 @@ def test_eyring_limits():
     assert eyring_t60(50.0, areas, 0.5) < sabine_t60(50.0, areas, 0.5)
     assert eyring_t60(50.0, areas, 1.0) == 0.0
     # Exact value: -S ln(1 - 0.3).
-    assert_allclose(eyring_t60(50.0, areas, 0.3), 0.161 * 50.0 / (-areas.sum() * np.log(0.7)),
-                    rtol=1e-3)
+    assert_allclose(
+        eyring_t60(50.0, areas, 0.3), 0.161 * 50.0 / (-areas.sum() * np.log(0.7)), rtol=1e-3
+    )
 
 
 def test_critical_distance_reference_values():

@@ -52,12 +52,15 @@ def test_default_scene_naming_convention():
 def test_free_field_point_ears_are_greens_function():
     device = Device("one", (Driver("d", (0.3, -0.2, 0.1), (1, 0, 0), Omni()),))
     listener = Listener((2.0, 0.5, 0.0), 200.0, PointEars(0.08))
-    tm = ear_transfer(Scene(device, listener, device_position=(0.5, 0, 0), device_yaw_deg=15.0),
-                      FREQS, c=C)
+    tm = ear_transfer(
+        Scene(device, listener, device_position=(0.5, 0, 0), device_yaw_deg=15.0), FREQS, c=C
+    )
     driver_world = rotation_matrix(15.0) @ [0.3, -0.2, 0.1] + [0.5, 0, 0]
     r = np.linalg.norm(listener.ear_positions - driver_world, axis=1)
     assert_allclose(tm.H[:, 0, :], greens_function(r, FREQS, c=C), rtol=1e-12)
-    assert_allclose(np.abs(tm.H[:, 0, :]), np.broadcast_to(1 / (4 * np.pi * r[:, None]), (2, FREQS.size)))
+    assert_allclose(
+        np.abs(tm.H[:, 0, :]), np.broadcast_to(1 / (4 * np.pi * r[:, None]), (2, FREQS.size))
+    )
 
 
 def test_reciprocity_of_point_sources():
