@@ -14,14 +14,18 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
-from scipy.spatial import ConvexHull, QhullError
+from scipy.spatial import ConvexHull, QhullError, cKDTree
 
 from acoustics._validate import as_directions
 
 __all__ = ["SphericalTriangulation"]
 
-# Queries are processed in chunks so that the (n_query, n_triangles, 3) work array stays small.
+# Queries are processed in chunks so that the (n_query, n_candidates, 3) work array stays small.
 _CHUNK_ELEMENTS = 4_000_000
+# Candidate triangles of a query: those touching its few nearest measured directions.
+_NEAREST = 6
+# Barycentric weights below this count as outside a triangle (rounding of the inverse matrices).
+_INSIDE_TOL = -1e-9
 
 
 class SphericalTriangulation:
@@ -58,7 +62,24 @@ class SphericalTriangulation:
         self._triangles = hull.simplices
         # Inverse of each triangle's corner matrix: weights = inv @ query.
         corners = dirs[self._triangles]  # (n_tri, 3 corners, 3 xyz)
+        # A hull face through the centre (directions covering only a hemisphere, say) cannot
+        # interpolate a ray: its corner matrix is singular.
+        if np.min(np.abs(np.linalg.det(corners))) < 1e-9:
+            raise ValueError(
+                "directions must surround the origin: their convex hull has a face through the "
+                "centre (they cover no more than a hemisphere)"
+            )
         self._inverse = np.linalg.inv(np.transpose(corners, (0, 2, 1)))
+        # Triangles around each measured direction, padded with -1, for the candidate search.
+        n_dirs = dirs.shape[0]
+        counts = np.bincount(self._triangles.ravel(), minlength=n_dirs)
+        incident = np.full((n_dirs, counts.max()), -1, dtype=np.intp)
+        order = np.argsort(self._triangles.ravel(), kind="stable")
+        vertex = self._triangles.ravel()[order]
+        slot = np.arange(vertex.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        incident[vertex, slot] = order // 3
+        self._incident = incident
+        self._tree = cKDTree(dirs)
 
     @property
     def directions(self) -> NDArray[np.float64]:
@@ -81,17 +102,38 @@ class SphericalTriangulation:
             Non-negative barycentric weights summing to one.
         """
         q = as_directions(query, "query")
+        # Fast path: the containing triangle almost always touches one of the query's nearest
+        # measured directions; check those candidates only, and search every triangle for the
+        # few queries where none contains the query.
+        k = min(_NEAREST, self._directions.shape[0])
+        _, near = self._tree.query(q, k=k)
+        candidates = self._incident[near.reshape(q.shape[0], k)].reshape(q.shape[0], -1)
+        valid = candidates >= 0
+        safe = np.where(valid, candidates, 0)
+        g = np.einsum("qcij,qj->qci", self._inverse[safe], q)
+        score = np.where(valid, g.min(axis=2), -np.inf)
+        best = np.argmax(score, axis=1)
+        rows = np.arange(q.shape[0])
+        triangle = safe[rows, best]
+        bary = g[rows, best]
+        missed = np.nonzero(score[rows, best] < _INSIDE_TOL)[0]
+        if missed.size:
+            triangle[missed], bary[missed] = self._search_all(q[missed])
+        bary = np.clip(bary, 0.0, None)
+        return self._triangles[triangle], bary / bary.sum(axis=1, keepdims=True)
+
+    def _search_all(self, q: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """Return the best triangle and raw barycentric weights, checking every triangle."""
         n_tri = self._inverse.shape[0]
         chunk = max(1, _CHUNK_ELEMENTS // (3 * n_tri))
-        indices = np.empty((q.shape[0], 3), dtype=np.intp)
-        weights = np.empty((q.shape[0], 3))
+        triangle = np.empty(q.shape[0], dtype=np.intp)
+        bary = np.empty((q.shape[0], 3))
         for start in range(0, q.shape[0], chunk):
             block = q[start : start + chunk]
             g = np.einsum("tij,qj->qti", self._inverse, block)  # (m, n_tri, 3)
             # The ray passes through the triangle whose weights are all non-negative; with
             # rounding, take the triangle whose smallest weight is largest.
             best = np.argmax(g.min(axis=2), axis=1)
-            gb = np.clip(g[np.arange(block.shape[0]), best], 0.0, None)
-            indices[start : start + chunk] = self._triangles[best]
-            weights[start : start + chunk] = gb / gb.sum(axis=1, keepdims=True)
-        return indices, weights
+            triangle[start : start + chunk] = best
+            bary[start : start + chunk] = g[np.arange(block.shape[0]), best]
+        return triangle, bary
