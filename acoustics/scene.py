@@ -23,11 +23,21 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from acoustics._validate import as_float_array, as_freqs, as_point, as_positions, as_real
+from acoustics._validate import (
+    as_float_array,
+    as_freqs,
+    as_point,
+    as_positions,
+    as_positive,
+    as_real,
+)
 from acoustics.devices import smart_speaker
-from acoustics.freefield import azimuth_transfer, ear_transfer_freefield
-from acoustics.geometry import SPEED_OF_SOUND, rotation_matrix
+from acoustics.freefield import azimuth_transfer as _azimuth_transfer_freefield
+from acoustics.freefield import ear_transfer_freefield
+from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix, sph_to_cart
 from acoustics.heads import HeadModel, RigidSphere
+from acoustics.room import Room, image_sources
+from acoustics.room_transfer import ear_transfer_room, point_transfer_room
 from acoustics.sources import Device
 from acoustics.transfer import TransferMatrix
 
@@ -39,6 +49,7 @@ __all__ = [
     "listener_grid",
     "ear_transfer",
     "azimuth_transfer",
+    "impulse_responses",
     "EAR_LABELS",
 ]
 
@@ -187,9 +198,9 @@ class Scene:
         The loudspeaker device; driver positions are in its own frame.
     listener : Listener or ListenerGrid
         Who listens, in the world frame.
-    room : optional
-        A room model; ``None`` is free field (the only case supported until the room module
-        lands).
+    room : Room, optional
+        A shoebox room (:class:`acoustics.room.Room`), in whose frame (origin at a corner) the
+        device and listener are placed; ``None`` is free field.
     device_position : (3,) array_like, optional
         The device origin in the world frame, in metres.
     device_yaw_deg : float, optional
@@ -198,7 +209,7 @@ class Scene:
 
     device: Device
     listener: Listener | ListenerGrid
-    room: object | None = None
+    room: Room | None = None
     device_position: NDArray[np.float64] = field(default_factory=lambda: np.zeros(3))
     device_yaw_deg: float = 0.0
 
@@ -209,15 +220,30 @@ class Scene:
             raise TypeError(
                 f"listener must be a Listener or ListenerGrid, got {type(self.listener).__name__}"
             )
-        if self.room is not None:
-            raise NotImplementedError(
-                "room: only free field (room=None) is modelled so far; shoebox rooms arrive with "
-                "acoustics.room"
-            )
+        if self.room is not None and not isinstance(self.room, Room):
+            raise TypeError(f"room must be a Room or None, got {type(self.room).__name__}")
         pos = as_point(self.device_position, "device_position")
         pos.flags.writeable = False
         object.__setattr__(self, "device_position", pos)
         object.__setattr__(self, "device_yaw_deg", as_real(self.device_yaw_deg, "device_yaw_deg"))
+        if self.room is not None:
+            # Physically meaningless set-ups are refused before any work (DESIGN.md, "Errors").
+            drivers = self.driver_positions
+            inside = self.room.contains(drivers)
+            if not np.all(inside):
+                name = self.device.driver_names[int(np.argmin(inside))]
+                raise ValueError(
+                    f"device_position puts driver {name!r} outside the room "
+                    f"{self.room.dimensions.tolist()}"
+                )
+            lis = self.listener
+            heads = lis.position[None, :] if isinstance(lis, Listener) else lis.positions
+            inside = self.room.contains(heads, margin=lis.head.radius)
+            if not np.all(inside):
+                raise ValueError(
+                    f"listener: the head at {heads[int(np.argmin(inside))].tolist()} does not fit "
+                    f"inside the room {self.room.dimensions.tolist()}"
+                )
 
     @property
     def device_rotation(self) -> NDArray[np.float64]:
@@ -286,24 +312,134 @@ def ear_transfer(
         positions, yaws, receivers = lis.position[None, :], np.array([lis.yaw_deg]), EAR_LABELS
     else:
         positions, yaws, receivers = lis.positions, lis.yaws_deg, lis.receiver_labels
-    h = ear_transfer_freefield(
-        scene.device,
-        positions,
-        yaws,
-        lis.head,
-        f,
-        device_position=scene.device_position,
-        device_yaw_deg=scene.device_yaw_deg,
-        c=c,
-    )
+    common = dict(device_position=scene.device_position, device_yaw_deg=scene.device_yaw_deg, c=c)
+    if scene.room is None:
+        h = ear_transfer_freefield(scene.device, positions, yaws, lis.head, f, **common)
+        model = "free field"
+    else:
+        h = ear_transfer_room(scene.room, scene.device, positions, yaws, lis.head, f, **common)
+        model = f"image source, shoebox, order {scene.room.max_order}"
     meta = {
-        "model": "free field",
+        "model": model,
         "head": type(lis.head).__name__,
         "device": scene.device.name,
         "listener_positions": positions.copy(),
         "listener_yaws_deg": yaws.copy(),
         "c": c,
     }
+    if scene.room is not None:
+        meta["room_dimensions"] = scene.room.dimensions.copy()
     return TransferMatrix(
         h.reshape(-1, *h.shape[2:]), f, receivers, scene.device.driver_names, meta
     )
+
+
+def azimuth_transfer(
+    device: Device | Scene,
+    freqs: npt.ArrayLike,
+    azimuths_deg: npt.ArrayLike,
+    *,
+    distance: float | None = None,
+    elevation_deg: float = 0.0,
+    c: float = SPEED_OF_SOUND,
+) -> TransferMatrix:
+    """Driver-to-direction responses for beam patterns, in free field or in a scene's room.
+
+    Parameters
+    ----------
+    device : Device or Scene
+        A device (free field), or a scene whose device placement and room are used.
+    freqs, azimuths_deg, distance, elevation_deg, c
+        As for :func:`acoustics.freefield.azimuth_transfer`. Azimuths are in the device frame
+        (0 on-axis, +90 the device's left). In a room, ``distance`` is required: the receivers are
+        omnidirectional points on that arc around the device origin.
+
+    Returns
+    -------
+    TransferMatrix
+        ``(n_azimuths, n_drivers, n_freqs)``, relative to a unit point source at the device origin
+        in free field (so the direct sound alone equals the free-field pattern at that distance).
+    """
+    if isinstance(device, Device):
+        return _azimuth_transfer_freefield(
+            device, freqs, azimuths_deg, distance=distance, elevation_deg=elevation_deg, c=c
+        )
+    if not isinstance(device, Scene):
+        raise TypeError(f"device must be a Device or a Scene, got {type(device).__name__}")
+    scene = device
+    if scene.room is None:
+        return _azimuth_transfer_freefield(
+            scene.device, freqs, azimuths_deg, distance=distance, elevation_deg=elevation_deg, c=c
+        )
+    if distance is None:
+        raise ValueError("distance is required for beam patterns in a room (no far field there)")
+    # The free-field call validates the arguments and gives the labels and directions.
+    free = _azimuth_transfer_freefield(
+        scene.device, freqs, azimuths_deg, distance=distance, elevation_deg=elevation_deg, c=c
+    )
+    az = free.meta["azimuths_deg"]
+    points_device = sph_to_cart(az, free.meta["elevation_deg"], distance)
+    points = points_device @ scene.device_rotation.T + scene.device_position
+    h = point_transfer_room(
+        scene.room,
+        scene.device,
+        points,
+        free.freqs,
+        device_position=scene.device_position,
+        device_yaw_deg=scene.device_yaw_deg,
+        c=c,
+    )
+    reference = greens_function(np.array([float(distance)]), free.freqs, c=c)[0]
+    meta = dict(free.meta)
+    meta.update(model=f"image source, shoebox, order {scene.room.max_order}")
+    return TransferMatrix(h / reference, free.freqs, free.receivers, free.sources, meta)
+
+
+def impulse_responses(
+    scene: Scene, fs: float, n_taps: int, *, c: float = SPEED_OF_SOUND
+) -> NDArray[np.float64]:
+    """Driver-to-ear impulse responses of a scene (free field or room), band-limited to fs / 2.
+
+    Computed exactly in the frequency domain on an FFT grid long enough that nothing wraps
+    around (at least ``n_taps`` and the latest arrival plus 25 ms for the heads' and drivers'
+    own responses), then transformed with an inverse real FFT and cut to ``n_taps``.
+
+    Parameters
+    ----------
+    scene : Scene
+        Device, listener (or grid) and room.
+    fs : float
+        Sampling rate in Hz.
+    n_taps : int
+        Length of the responses in samples.
+    c : float, optional
+        Speed of sound in m/s.
+
+    Returns
+    -------
+    h : (n_receivers, n_drivers, n_taps) ndarray
+        Receivers as in :func:`ear_transfer`; pascals per unit source strength per sample.
+    """
+    if not isinstance(scene, Scene):
+        raise TypeError(f"scene must be a Scene, got {type(scene).__name__}")
+    fs = as_positive(fs, "fs")
+    if isinstance(n_taps, bool) or not isinstance(n_taps, (int, np.integer)) or n_taps < 1:
+        raise ValueError(f"n_taps must be a positive integer, got {n_taps!r}")
+    lis = scene.listener
+    heads = lis.position[None, :] if isinstance(lis, Listener) else lis.positions
+    drivers = scene.driver_positions
+    if scene.room is None:
+        longest = np.max(np.linalg.norm(heads[:, None] - drivers[None], axis=2))
+    else:
+        longest = max(
+            np.max(
+                np.linalg.norm(
+                    image_sources(scene.room, p).positions[None] - heads[:, None], axis=2
+                )
+            )
+            for p in drivers
+        )
+    needed = max(int(n_taps), int(np.ceil((longest / c + 0.025) * fs)))
+    n_fft = int(2 ** np.ceil(np.log2(needed)))
+    tm = ear_transfer(scene, np.fft.rfftfreq(n_fft, 1.0 / fs), c=c)
+    return tm.to_impulse_responses(fs, int(n_taps))

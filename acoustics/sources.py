@@ -45,7 +45,7 @@ from acoustics._validate import (
     as_unit_vector,
 )
 from acoustics.geometry import SPEED_OF_SOUND, orientation_to_angles, rotation_matrix
-from acoustics.rigid_sphere import inverse_hankel_derivatives
+from acoustics.rigid_sphere import _legendre_table, inverse_hankel_derivatives
 
 __all__ = [
     "Directivity",
@@ -60,6 +60,9 @@ __all__ = [
 
 class Directivity(abc.ABC):
     """A driver's far-field directivity; see the module docstring for the normalisation."""
+
+    #: True when the response depends only on the angle from the on-axis direction.
+    axisymmetric: bool = False
 
     def response(
         self, freqs: npt.ArrayLike, directions: npt.ArrayLike, *, c: float = SPEED_OF_SOUND
@@ -95,6 +98,8 @@ class Directivity(abc.ABC):
 class Omni(Directivity):
     """A point source radiating equally in all directions (:math:`D = 1`)."""
 
+    axisymmetric = True
+
     def _response(self, freqs, directions, c):
         return np.ones((directions.shape[0], freqs.shape[0]), dtype=np.complex128)
 
@@ -115,6 +120,7 @@ class BaffledPiston(Directivity):
     """
 
     radius: float
+    axisymmetric = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "radius", as_positive(self.radius, "radius"))
@@ -165,6 +171,7 @@ class SphereCap(Directivity):
 
     sphere_radius: float
     cap_half_angle_deg: float
+    axisymmetric = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sphere_radius", as_positive(self.sphere_radius, "sphere_radius"))
@@ -194,7 +201,7 @@ class SphereCap(Directivity):
         # Volume velocity of the cap for u0 = 1; 1 / h_l'(kR) from the stable ratio recursion.
         q = 2.0 * np.pi * self.sphere_radius**2 * (1.0 - cos_alpha)
         coeff = (1j ** (ell[:, None] + 1)) * u[:, None] * inverse_hankel_derivatives(kr, ell.size)
-        legendre = special.eval_legendre(ell[None, :], cos_theta[:, None])  # (n_dirs, L)
+        legendre = _legendre_table(cos_theta, ell.size)  # (n_dirs, L)
         pattern_centre = -4.0 * np.pi / (k**2 * q) * (legendre @ coeff)
         shift = np.exp(-1j * np.outer(cos_theta, kr))
         out[:, positive] = pattern_centre * shift

@@ -1,4 +1,4 @@
-"""Ear models against REFERENCES.md: rigid sphere (Duda & Martens 1998), Brown & Duda, point ears."""
+"""Ear models against REFERENCES.md: rigid sphere (Duda & Martens 1998), Brown & Duda, points."""
 
 import numpy as np
 import pytest
