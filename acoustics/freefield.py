@@ -36,13 +36,14 @@ from acoustics._validate import (
     as_positive,
     as_real,
     as_speed_of_sound,
+    as_unit_vector,
 )
 from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix, sph_to_cart
 from acoustics.heads import HeadModel
 from acoustics.sources import Device
 from acoustics.transfer import TransferMatrix
 
-__all__ = ["ear_transfer_freefield", "azimuth_transfer"]
+__all__ = ["ear_transfer_freefield", "azimuth_transfer", "sphere_transfer", "sphere_quadrature"]
 
 
 def _driver_frames(
@@ -218,4 +219,98 @@ def azimuth_transfer(
         "normalisation": normalisation,
         "c": c,
     }
+    return TransferMatrix(h, f, labels, device.driver_names, meta)
+
+
+def sphere_quadrature(n_elevations: int = 48) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""Directions and weights that integrate over the sphere.
+
+    Gauss-Legendre nodes in :math:`\cos\theta` on each hemisphere separately (``n_elevations``
+    / 2 per hemisphere) times ``2 n_elevations`` equally spaced azimuths. It integrates exactly
+    any spherical polynomial of degree below ``n_elevations`` on each hemisphere, so patterns that
+    jump at the equator, like a piston in an infinite baffle, are integrated without error from
+    the jump.
+
+    Parameters
+    ----------
+    n_elevations : int, optional
+        Number of elevation rings, even, at least 2.
+
+    Returns
+    -------
+    directions : (n, 3) ndarray
+        Unit vectors; the polar axis is +x (so the rings are cones about the on-axis direction).
+    weights : (n,) ndarray
+        Positive, summing to 1 (an average over the sphere).
+    """
+    if isinstance(n_elevations, bool) or not isinstance(n_elevations, (int, np.integer)):
+        raise TypeError(f"n_elevations must be an int, got {n_elevations!r}")
+    if n_elevations < 2 or n_elevations % 2:
+        raise ValueError(f"n_elevations must be even and at least 2, got {n_elevations}")
+    nodes, w = np.polynomial.legendre.leggauss(n_elevations // 2)
+    cos_theta = np.concatenate([(nodes - 1.0) / 2.0, (nodes + 1.0) / 2.0])  # both hemispheres
+    w_theta = np.concatenate([w, w]) / 2.0
+    phi = np.arange(2 * n_elevations) * np.pi / n_elevations
+    ct, ph = np.meshgrid(cos_theta, phi, indexing="ij")
+    st = np.sqrt(1.0 - ct**2)
+    directions = np.stack([ct, st * np.cos(ph), st * np.sin(ph)], axis=-1).reshape(-1, 3)
+    weights = np.repeat(w_theta, phi.size) / (2.0 * phi.size)
+    return directions, weights
+
+
+def sphere_transfer(
+    device: Device,
+    freqs: npt.ArrayLike,
+    *,
+    axis: npt.ArrayLike = (1.0, 0.0, 0.0),
+    n_elevations: int = 48,
+    c: float = SPEED_OF_SOUND,
+) -> TransferMatrix:
+    """Far-field driver responses over the whole sphere, for directivity factors.
+
+    Parameters
+    ----------
+    device : Device
+        The drivers.
+    freqs : (n_freqs,) array_like
+        Frequencies in Hz.
+    axis : (3,) array_like, optional
+        The reference direction (on-axis) in the device frame; receiver ``"axis"``.
+    n_elevations : int, optional
+        Resolution of :func:`sphere_quadrature` (enough for patterns up to about degree
+        ``n_elevations``: ka up to ``n_elevations / 2``).
+    c : float, optional
+        Speed of sound in m/s.
+
+    Returns
+    -------
+    TransferMatrix
+        Receivers ``"axis"`` then ``"q0"``, ``"q1"``, ...; normalised as the far-field
+        :func:`azimuth_transfer`. ``meta["directions"]`` holds the unit vectors (axis first) and
+        ``meta["weights"]`` the quadrature weights (0 for the axis, the rest summing to 1).
+    """
+    if not isinstance(device, Device):
+        raise TypeError(f"device must be a Device, got {type(device).__name__}")
+    f = as_freqs(freqs)
+    c = as_speed_of_sound(c)
+    ax = as_unit_vector(axis, "axis")
+    quad, weights = sphere_quadrature(n_elevations)
+    u = np.vstack([ax[None, :], quad])
+    p_d, r_d = _driver_frames(device, np.zeros(3), np.eye(3))
+    k = 2.0 * np.pi * f / c
+    h = np.empty((u.shape[0], p_d.shape[0], f.shape[0]), dtype=np.complex128)
+    for d, driver in enumerate(device.drivers):
+        h[:, d, :] = driver.directivity.response(f, u @ r_d[d], c=c) * np.exp(
+            1j * np.outer(u @ p_d[d], k)
+        )
+    meta = {
+        "model": "free field",
+        "frame": "device",
+        "device": device.name,
+        "directions": u,
+        "weights": np.concatenate([[0.0], weights]),
+        "normalisation": "far field, relative to a unit point source at the device origin",
+        "c": c,
+    }
+    labels = ("axis",) + tuple(f"q{i}" for i in range(quad.shape[0]))
     return TransferMatrix(h, f, labels, device.driver_names, meta)

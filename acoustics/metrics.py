@@ -1,5 +1,10 @@
 r"""Room-acoustic metrics: reverberation time, critical distance, and impulse-response measures.
 
+Directivity
+    Directivity factor :math:`Q(f) = |p(\hat{\mathbf a}, f)|^2 / \langle |p|^2 \rangle_{sphere}`
+    of a driver or of driver weights :math:`\mathbf w` (:math:`p = \mathbf H \mathbf w`) from a
+    :func:`acoustics.freefield.sphere_transfer`; directivity index :math:`10 \log_{10} Q`
+    (Beranek, *Acoustics*, 1954, Ch. 4).
 Diffuse-field predictions
     Sabine: :math:`T_{60} = \frac{24 \ln 10}{c} \frac{V}{A + 4 m V}`,
     :math:`A = \sum_i S_i \alpha_i`
@@ -31,6 +36,7 @@ from numpy.typing import NDArray
 
 from acoustics._validate import as_float_array, as_positive, as_speed_of_sound
 from acoustics.geometry import SPEED_OF_SOUND
+from acoustics.transfer import TransferMatrix
 
 __all__ = [
     "sabine_t60",
@@ -42,6 +48,8 @@ __all__ = [
     "definition",
     "direct_to_reverberant_ratio",
     "arrival_index",
+    "directivity_factor",
+    "directivity_index",
 ]
 
 
@@ -322,3 +330,56 @@ def direct_to_reverberant_ratio(
     reverberant = np.sum(np.where(n > peak[..., None] + half, e, 0.0), axis=-1)
     with np.errstate(divide="ignore"):
         return 10.0 * np.log10(direct / reverberant)
+
+
+def directivity_factor(
+    tm: TransferMatrix, weights: npt.ArrayLike | None = None
+) -> NDArray[np.float64]:
+    """Directivity factor per frequency from a sphere-sampled transfer matrix.
+
+    Parameters
+    ----------
+    tm : TransferMatrix
+        From :func:`acoustics.freefield.sphere_transfer`: receiver ``"axis"`` and quadrature
+        directions with ``meta["weights"]``.
+    weights : (n_sources,) or (n_sources, n_freqs) array_like, optional
+        Complex driver weights; required unless ``tm`` has a single source.
+
+    Returns
+    -------
+    q : (n_freqs,) ndarray
+        On-axis intensity over the sphere-averaged intensity (1 for a point source).
+    """
+    if not isinstance(tm, TransferMatrix):
+        raise TypeError(f"tm must be a TransferMatrix, got {type(tm).__name__}")
+    if "weights" not in tm.meta or "axis" not in tm.receivers:
+        raise ValueError("tm must come from acoustics.freefield.sphere_transfer (meta['weights'])")
+    quad = np.asarray(tm.meta["weights"], dtype=float)
+    n_src, n_f = tm.H.shape[1], tm.H.shape[2]
+    if weights is None:
+        if n_src != 1:
+            raise ValueError(f"weights are required for a TransferMatrix of {n_src} sources")
+        w = np.ones((1, n_f), dtype=complex)
+    else:
+        w = np.asarray(weights)
+        if w.ndim == 1:
+            w = np.broadcast_to(w[:, None], (w.shape[0], n_f))
+        if w.shape != (n_src, n_f):
+            raise ValueError(
+                f"weights must have shape ({n_src},) or ({n_src}, {n_f}), got {w.shape}"
+            )
+        if not np.all(np.isfinite(w)):
+            raise ValueError("weights must be finite")
+    p = np.einsum("rsf,sf->rf", tm.H, w)
+    intensity = np.abs(p) ** 2
+    mean = quad @ intensity
+    if np.any(mean <= 0):
+        raise ValueError("weights radiate no sound at some frequency: the directivity is undefined")
+    return intensity[tm.receivers.index("axis")] / mean
+
+
+def directivity_index(
+    tm: TransferMatrix, weights: npt.ArrayLike | None = None
+) -> NDArray[np.float64]:
+    r"""Directivity index in dB, :math:`10 \log_{10}` of :func:`directivity_factor`."""
+    return 10.0 * np.log10(directivity_factor(tm, weights))

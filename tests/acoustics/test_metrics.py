@@ -105,3 +105,46 @@ def test_metrics_bad_input():
         decay_time(np.ones(10), FS, kind="T10")
     with pytest.raises(ValueError, match="decay"):
         decay_time(np.ones(1000), FS)
+
+
+def test_directivity_factor_of_a_baffled_piston():
+    # Kinsler et al., Fundamentals of Acoustics, Eq. (7.5.14): a baffled piston radiating into a
+    # half space has Q = (ka)^2 / (1 - J1(2 ka) / (ka)). The hemisphere-split quadrature
+    # integrates the baffle's jump at 90 deg exactly.
+    from scipy.special import j1
+
+    from acoustics.freefield import sphere_transfer
+    from acoustics.metrics import directivity_factor, directivity_index
+    from acoustics.sources import BaffledPiston, Device, Driver
+
+    b, c = 0.05, 343.0
+    ka = np.array([0.5, 1.0, 2.0, 5.0, 10.0])
+    device = Device("p", (Driver("p", (0, 0, 0), (1, 0, 0), BaffledPiston(b)),))
+    tm = sphere_transfer(device, ka * c / (2 * np.pi * b), n_elevations=64, c=c)
+    assert_allclose(directivity_factor(tm), ka**2 / (1 - j1(2 * ka) / ka), rtol=1e-10)
+    assert_allclose(directivity_index(tm), 10 * np.log10(directivity_factor(tm)))
+
+
+def test_directivity_factor_of_driver_weights_matches_diffuse_coherence():
+    # REFERENCES.md: DF = |w^H d|^2 / (w^H Gamma w), Gamma_ij = sinc(k r_ij) (diffuse-field
+    # coherence of omni points); here against the sphere quadrature of the same weights.
+    from acoustics.freefield import sphere_transfer
+    from acoustics.metrics import directivity_factor
+    from acoustics.sources import Device, Driver
+
+    c = 343.0
+    pos = np.array([[0.03, 0.0, 0.0], [-0.03, 0.0, 0.0], [0.0, 0.04, 0.01]])
+    device = Device("arr", tuple(Driver(f"d{i}", p, (1, 0, 0)) for i, p in enumerate(pos)))
+    freqs = np.array([300.0, 1000.0, 3000.0])
+    k = 2 * np.pi * freqs / c
+    w = np.array([1.0, -0.8 * np.exp(-1j * 0.3), 0.2j])[:, None] * np.ones(3)
+    tm = sphere_transfer(device, freqs, n_elevations=32, c=c)
+    d = np.exp(1j * np.outer(pos[:, 0], k))  # far-field response on-axis (+x), our phase convention
+    dist = np.linalg.norm(pos[:, None] - pos[None], axis=2)
+    gamma = np.sinc(dist[..., None] * k / np.pi)  # numpy's sinc is sin(pi x) / (pi x)
+    expected = np.abs(np.einsum("if,if->f", d, w)) ** 2 / np.real(
+        np.einsum("if,ijf,jf->f", w.conj(), gamma, w)
+    )
+    assert_allclose(directivity_factor(tm, w), expected, rtol=1e-9)
+    with pytest.raises(ValueError, match="weights"):
+        directivity_factor(tm)
