@@ -25,7 +25,8 @@ frequencies on an FFT grid)
     length wrap around exactly as the frequency-domain sum on that grid does. The direct sound is
     still added exactly. This path is what makes long, high-order responses (reverberation time,
     DRR) affordable: order 25 (8 300 images) to one point at 16 kHz takes about 0.1 s instead of
-    20 s.
+    20 s. Its cost is the scatter of 32 taps per path: 441 listeners x 2 point ears x 5 drivers at
+    order 10 (6.9 million paths) on 4097 bins takes about 5 s, 70 % of it in the scatter.
 """
 
 from __future__ import annotations
