@@ -55,6 +55,33 @@ def _driver_frames(
     return positions, rotations
 
 
+def _validate_listening(
+    device, listener_positions, listener_yaws_deg, head, freqs, device_position, device_yaw_deg, c
+):
+    """Validate the arguments shared by the ear-transfer functions; place the drivers.
+
+    Returns the listener positions ``(n_l, 3)``, yaws ``(n_l,)``, frequencies, speed of sound,
+    and the drivers' world positions ``(n_d, 3)`` and driver-to-world rotations ``(n_d, 3, 3)``.
+    """
+    if not isinstance(device, Device):
+        raise TypeError(f"device must be a Device, got {type(device).__name__}")
+    if not isinstance(head, HeadModel):
+        raise TypeError(f"head must be a HeadModel, got {type(head).__name__}")
+    x_l = as_positions(listener_positions, "listener_positions")
+    yaws = np.atleast_1d(as_float_array(listener_yaws_deg, "listener_yaws_deg"))
+    if yaws.shape != (x_l.shape[0],):
+        raise ValueError(
+            f"listener_yaws_deg must have shape ({x_l.shape[0]},) to match listener_positions, "
+            f"got {yaws.shape}"
+        )
+    f = as_freqs(freqs)
+    c = as_speed_of_sound(c)
+    dev_pos = as_point(device_position, "device_position")
+    dev_rot = rotation_matrix(as_real(device_yaw_deg, "device_yaw_deg"))
+    p_d, r_d = _driver_frames(device, dev_pos, dev_rot)
+    return x_l, yaws, f, c, p_d, r_d
+
+
 def ear_transfer_freefield(
     device: Device,
     listener_positions: npt.ArrayLike,
@@ -92,22 +119,16 @@ def ear_transfer_freefield(
     H : (n_listeners, 2, n_drivers, n_freqs) ndarray
         Ears in (left, right) order; pascals per unit source strength.
     """
-    if not isinstance(device, Device):
-        raise TypeError(f"device must be a Device, got {type(device).__name__}")
-    if not isinstance(head, HeadModel):
-        raise TypeError(f"head must be a HeadModel, got {type(head).__name__}")
-    x_l = as_positions(listener_positions, "listener_positions")
-    yaws = np.atleast_1d(as_float_array(listener_yaws_deg, "listener_yaws_deg"))
-    if yaws.shape != (x_l.shape[0],):
-        raise ValueError(
-            f"listener_yaws_deg must have shape ({x_l.shape[0]},) to match listener_positions, "
-            f"got {yaws.shape}"
-        )
-    f = as_freqs(freqs)
-    c = as_speed_of_sound(c)
-    dev_pos = as_point(device_position, "device_position")
-    dev_rot = rotation_matrix(as_real(device_yaw_deg, "device_yaw_deg"))
-    p_d, r_d = _driver_frames(device, dev_pos, dev_rot)
+    x_l, yaws, f, c, p_d, r_d = _validate_listening(
+        device,
+        listener_positions,
+        listener_yaws_deg,
+        head,
+        freqs,
+        device_position,
+        device_yaw_deg,
+        c,
+    )
     n_l, n_d = x_l.shape[0], p_d.shape[0]
 
     r_l = np.stack([rotation_matrix(y) for y in yaws])  # (n_l, 3, 3) listener-to-world

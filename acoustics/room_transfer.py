@@ -36,13 +36,13 @@ import numpy.typing as npt
 from numpy.typing import NDArray
 
 from acoustics._validate import (
-    as_float_array,
     as_freqs,
     as_point,
     as_positions,
     as_real,
     as_speed_of_sound,
 )
+from acoustics.freefield import _driver_frames, _validate_listening
 from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix
 from acoustics.heads import HeadModel, PointEars, RigidSphere
 from acoustics.rigid_sphere import rigid_sphere_transfer
@@ -65,13 +65,6 @@ _CHUNK_ELEMENTS = 4_000_000
 def _image_spectra(room: Room, images: ImageSources, freqs: NDArray) -> NDArray[np.float64]:
     """Wall-reflection spectrum of each image, ``(n_img, n_freqs)`` (:func:`reflection_spectra`)."""
     return reflection_spectra(room, images) @ band_weights(freqs)
-
-
-def _driver_frames(device: Device, position: NDArray, yaw_deg: float):
-    rot = rotation_matrix(yaw_deg)
-    positions = device.positions @ rot.T + position
-    rotations = np.stack([rot @ d.rotation for d in device.drivers])
-    return positions, rotations
 
 
 def _check_inside(room: Room, points: NDArray, name: str, margin: float = 0.0) -> None:
@@ -127,23 +120,15 @@ def ear_transfer_room(
     """
     if not isinstance(room, Room):
         raise TypeError(f"room must be a Room, got {type(room).__name__}")
-    if not isinstance(device, Device):
-        raise TypeError(f"device must be a Device, got {type(device).__name__}")
-    if not isinstance(head, HeadModel):
-        raise TypeError(f"head must be a HeadModel, got {type(head).__name__}")
-    x_l = as_positions(listener_positions, "listener_positions")
-    yaws = np.atleast_1d(as_float_array(listener_yaws_deg, "listener_yaws_deg"))
-    if yaws.shape != (x_l.shape[0],):
-        raise ValueError(
-            f"listener_yaws_deg must have shape ({x_l.shape[0]},) to match listener_positions, "
-            f"got {yaws.shape}"
-        )
-    f = as_freqs(freqs)
-    c = as_speed_of_sound(c)
-    p_d, r_d = _driver_frames(
+    x_l, yaws, f, c, p_d, r_d = _validate_listening(
         device,
-        as_point(device_position, "device_position"),
-        as_real(device_yaw_deg, "device_yaw_deg"),
+        listener_positions,
+        listener_yaws_deg,
+        head,
+        freqs,
+        device_position,
+        device_yaw_deg,
+        c,
     )
     _check_inside(room, p_d, "driver positions")
     _check_inside(room, x_l, "listener_positions", margin=head.radius)
@@ -235,7 +220,7 @@ def point_transfer_room(
     p_d, r_d = _driver_frames(
         device,
         as_point(device_position, "device_position"),
-        as_real(device_yaw_deg, "device_yaw_deg"),
+        rotation_matrix(as_real(device_yaw_deg, "device_yaw_deg")),
     )
     _check_inside(room, p_d, "driver positions")
     _check_inside(room, x, "points")
