@@ -17,8 +17,12 @@ split; DESIGN.md for the conventions)
     evaluated per ear exactly as in free field (:mod:`acoustics.freefield`);
 (b) the head model's ear response for a point source at the image's position in the listener
     frame, i.e. at its true arrival direction and distance;
-(c) the product of the wall reflection factors :math:`\beta_w(f) = \sqrt{1 - \alpha_w(f)}`
-    raised to the number of hits on each wall, :math:`\alpha_w(f)` interpolated from octave bands;
+(c) the image's reflection factor: at each octave-band centre :math:`f_k` the product
+    :math:`B_{i,k} = \prod_w \beta_{w,k}^{h_{i,w}}` of the wall factors
+    :math:`\beta_{w,k} = \sqrt{1 - \alpha_{w,k}}` raised to the number of hits on each wall,
+    interpolated linearly over log frequency between the centres (:func:`band_weights`,
+    :func:`reflection_spectra`); exactly :math:`\prod_w \beta_w^{h_{i,w}}` at every frequency
+    when the absorption does not depend on frequency;
 (d) :math:`e^{-jkr}/(4\pi r)` through the head model (and, with ``air_absorption``, the ISO
     9613-1 attenuation over the path length :math:`r`).
 
@@ -29,13 +33,13 @@ Absorption
     One energy coefficient for every wall, one per wall, or per wall per octave band (125 Hz to
     8 kHz). Walls are ordered as in pyroomacoustics: ``x = 0`` ("west"), ``x = L_x`` ("east"),
     ``y = 0`` ("south"), ``y = L_y`` ("north"), ``z = 0`` (floor), ``z = L_z`` (ceiling). Between
-    band centres :math:`\alpha` is interpolated with a monotone cubic (PCHIP) over log frequency,
-    and held at the end values outside 125 Hz to 8 kHz.
+    band centres each image's reflection factor is interpolated linearly over log frequency (see
+    (c)), and held at the end values outside 125 Hz to 8 kHz.
 
-Formulation (chosen by measurement; see :func:`ear_transfer_room`)
-    A direct frequency-domain sum over images, vectorized over images, listeners and frequencies and
-    chunked to bound memory. The images depend only on the driver, so they are enumerated once per
-    driver and every listener of a grid is evaluated in one pass.
+Evaluation
+    :mod:`acoustics.room_transfer` evaluates these sums (frequency-domain sum, or time-domain
+    echogram synthesis for omnidirectional cases), with the choice and its measured cost in its
+    docstring. :mod:`acoustics.pyroom` cross-checks the model against pyroomacoustics.
 """
 
 from __future__ import annotations
