@@ -493,7 +493,13 @@ def plot_level_map(
     return ax
 
 
-def plot_scene(scene: Scene, *, ax: Axes | None = None, inset: bool = True) -> Axes:
+def plot_scene(
+    scene: Scene,
+    *,
+    ax: Axes | None = None,
+    inset: bool = True,
+    inset_bounds: tuple[float, float, float, float] = (0.33, 0.5, 0.36, 0.4),
+) -> Axes:
     """Plot a top view (world x-y) of a scene: the drivers and the listener or listener grid.
 
     Parameters
@@ -505,6 +511,8 @@ def plot_scene(scene: Scene, *, ax: Axes | None = None, inset: bool = True) -> A
     inset : bool, optional
         Add a zoomed inset of the device with its driver names (default). A compact device is a
         few centimetres across in a scene metres wide, so its drivers are only legible there.
+    inset_bounds : (x0, y0, width, height), optional
+        Where the inset goes, in axes fractions; move it where it hides nothing of interest.
 
     Returns
     -------
@@ -598,7 +606,7 @@ def plot_scene(scene: Scene, *, ax: Axes | None = None, inset: bool = True) -> A
     ax.legend(fontsize="small", loc="lower left")
 
     if inset:
-        zoom = ax.inset_axes((0.33, 0.5, 0.36, 0.4))
+        zoom = ax.inset_axes(_check_bounds(inset_bounds))
         _draw_device(zoom, scene, positions, orientations, extent, names=True, legend=False)
         c = scene.device_position
         half = 2.2 * extent
@@ -707,3 +715,13 @@ def _finite_real(value: object, name: str) -> float:
     if not np.isfinite(val):
         raise ValueError(f"{name} must be finite, got {val}")
     return val
+
+
+def _check_bounds(bounds: object) -> tuple[float, float, float, float]:
+    """Validate inset bounds (x0, y0, width, height) in axes fractions."""
+    b = np.asarray(bounds, dtype=float) if not isinstance(bounds, str) else np.array([])
+    if b.shape != (4,) or not np.all(np.isfinite(b)) or np.any(b[2:] <= 0):
+        raise ValueError(
+            f"inset_bounds must be (x0, y0, width, height) with positive size, got {bounds!r}"
+        )
+    return tuple(float(x) for x in b)  # type: ignore[return-value]

@@ -148,3 +148,21 @@ def test_directivity_factor_of_driver_weights_matches_diffuse_coherence():
     assert_allclose(directivity_factor(tm, w), expected, rtol=1e-9)
     with pytest.raises(ValueError, match="weights"):
         directivity_factor(tm)
+
+
+def test_octave_band_filter_passes_its_band_only():
+    from acoustics.metrics import octave_band_filter
+
+    fs = 16000
+    t = np.arange(fs) / fs
+    tones = {f: np.sin(2 * np.pi * f * t) for f in (250.0, 1000.0, 4000.0)}
+    for fc, tone in tones.items():
+        for f, other in tones.items():
+            out = octave_band_filter(other, fs, fc)[fs // 2 :]  # after the filter settles
+            gain = np.sqrt(np.mean(out**2) / np.mean(other[fs // 2 :] ** 2))
+            if f == fc:
+                assert_allclose(gain, 1.0, atol=0.02)  # Butterworth: flat at the centre
+            else:
+                assert gain < 0.02  # two octaves away: 18 dB/octave per edge, order 3
+    with pytest.raises(ValueError, match="centre_hz"):
+        octave_band_filter(np.ones(10), fs, 8000.0)
