@@ -174,6 +174,9 @@ def ear_transfer_room(
             if air is not None:
                 dist = np.linalg.norm(rel, axis=2)
                 ears = ears * air[None, None, None, :] ** dist[None, :, :, None]
+            if isinstance(driver.directivity, Omni):  # D = 1: skip a (listeners x images) pass
+                out[sl, :, d, :] = np.einsum("elnf,nf->lef", ears, spectra)
+                continue
             # Emission directions per ear, mirrored back to the real driver, in its frame.
             to_ear = ear_world[sl, :, None, :] - images.positions[None, None, :, :]
             emitted = (to_ear * images.parity[None, None, :, :]) @ r_d[d]
@@ -247,6 +250,9 @@ def point_transfer_room(
             g = greens_function(dist, f, c=c)
             if air is not None:
                 g = g * air[None, None, :] ** dist[:, :, None]
+            if isinstance(driver.directivity, Omni):  # D = 1
+                out[sl, d, :] = np.einsum("pnf,nf->pf", g, spectra)
+                continue
             emitted = (rel * images.parity[None, :, :]) @ r_d[d]
             exact = np.broadcast_to(images.order == 0, emitted.shape[:-1]).ravel()
             directivity = pattern(emitted.reshape(-1, 3), exact=exact).reshape(
