@@ -235,6 +235,7 @@ def azimuth_transfer(
         "frame": "device",
         "device": device.name,
         "azimuths_deg": az.copy(),
+        "driver_positions": p_d.copy(),
         "elevation_deg": el,
         "distance": distance,
         "normalisation": normalisation,

@@ -23,6 +23,7 @@ Stacked convex problems
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import cvxpy as cp
@@ -141,13 +142,17 @@ def condition_number(H: npt.ArrayLike) -> NDArray[np.float64]:
 
 @dataclass(frozen=True)
 class _Cone:
-    """Per-bin cone constraints ``||X[:, k]|| <= bound[k]`` of one named group."""
+    """One named group of per-bin constraints.
+
+    ``kind`` is ``"cone"`` for ``||X[:, k]|| <= bound[k]``, ``"eq"`` for ``X[:, k] = 0`` and
+    ``"ge"`` for ``X[k] >= bound[k]`` (X a vector).
+    """
 
     name: str
-    X: cp.Expression  # (m, n)
-    bound: cp.Expression | NDArray  # (n,)
+    X: cp.Expression
+    bound: cp.Expression | NDArray
     bins: NDArray[np.intp]  # frequency bin of each column
-    equality: bool
+    kind: str = "cone"
 
 
 class StackedProblem:
@@ -246,7 +251,7 @@ class StackedProblem:
 
     def add_cone(self, name: str, X: cp.Expression, bound, bins: NDArray[np.intp]) -> None:
         """Add the per-column cones ``||X[:, k]|| <= bound[k]`` as a named constraint group."""
-        self._cones.append(_Cone(name, X, bound, np.asarray(bins), equality=False))
+        self._cones.append(_Cone(name, X, bound, np.asarray(bins)))
         self._problem = None
 
     def limit_gain(self, limit, *, name: str = "gain limit") -> None:
@@ -298,7 +303,16 @@ class StackedProblem:
                 raise ValueError(f"target must have shape ({self.n_freqs},), got {t.shape}")
             tr, ti = t.real, t.imag
         X = cp.vstack([real - tr, imag - ti])
-        self._cones.append(_Cone(name, X, np.zeros(self.n_freqs), np.arange(self.n_freqs), True))
+        self._cones.append(_Cone(name, X, np.zeros(self.n_freqs), np.arange(self.n_freqs), "eq"))
+        self._problem = None
+
+    def at_least(self, name: str, expr: cp.Expression, floor) -> None:
+        """Require a per-bin real expression ``(n_freqs,)`` to be at least ``floor``."""
+        if expr.shape != (self.n_freqs,):
+            raise ValueError(f"expr must have shape ({self.n_freqs},), got {expr.shape}")
+        f = as_float_array(floor, "floor")
+        f = np.broadcast_to(f, (self.n_freqs,)) if f.ndim == 0 else f
+        self._cones.append(_Cone(name, expr, f, np.arange(self.n_freqs), "ge"))
         self._problem = None
 
     def bound(self, name: str, h, limit) -> None:
@@ -311,8 +325,10 @@ class StackedProblem:
     def _constraints(self) -> list[cp.Constraint]:
         out = []
         for cone in self._cones:
-            if cone.equality:
+            if cone.kind == "eq":
                 out.append(cone.X == 0)
+            elif cone.kind == "ge":
+                out.append(cone.X >= cone.bound)
             else:
                 out.append(cp.SOC(cone.bound, cone.X, axis=0))
         return out
@@ -362,12 +378,16 @@ class StackedProblem:
         for cone in self._cones:
             s = cp.Variable(cone.bins.size, nonneg=True)
             slacks.append(s)
-            if cone.equality:
+            if cone.kind == "eq":
                 constraints.append(cp.SOC(s, cone.X, axis=0))
+            elif cone.kind == "ge":
+                constraints.append(cone.X + s >= cone.bound)
             else:
                 constraints.append(cp.SOC(cone.bound + s, cone.X, axis=0))
         elastic = cp.Problem(cp.Minimize(sum(cp.sum(s) for s in slacks)), constraints)
-        elastic.solve(**options)
+        with warnings.catch_warnings():  # a diagnosis: an inaccurate solution still names groups
+            warnings.simplefilter("ignore")
+            elastic.solve(**options)
         parts = []
         for cone, s in zip(self._cones, slacks, strict=True):
             if s.value is None:
