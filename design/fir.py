@@ -17,6 +17,7 @@ r"""Frequency responses to causal FIR filters, relative-transfer-function form, 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -31,6 +32,9 @@ from acoustics._validate import as_complex_array, as_float_array, as_freqs, as_p
 __all__ = [
     "FilterSet", "FIRFilterSet", "RTFForm", "to_fir", "frequency_response", "to_rtf", "from_rtf",
     "path_latency", "align_paths"]  # fmt: skip
+
+#: Energy fraction lost to truncation above which :func:`to_fir` warns.
+TRUNCATION_WARNING = 0.01
 
 _TUKEY_ALPHA = 0.5  # fraction of each half-window that tapers (scipy.signal.windows.tukey default)
 _CEPSTRUM_PAD = 8  # the minimum-phase grid is this many times the design grid
@@ -308,6 +312,13 @@ def to_fir(
     meta.update(window_flat=flat, minimum_phase=bool(minimum_phase), design_meta=dict(filters.meta))
     for name, val in (("truncation_error", trunc), ("approximation_error", approx)):
         meta.update({name: _readonly(val), name + "_max": float(val.max())})
+    if meta["truncation_error_max"] > TRUNCATION_WARNING:
+        warnings.warn(
+            f"to_fir keeps only {100 * (1 - meta['truncation_error_max']):.1f} % of the energy of "
+            f"the worst filter in {n_taps} taps: lengthen n_taps or move the modelling delay "
+            "(a design's delay must exceed the plant's bulk delay, e.g. the flight time)",
+            stacklevel=2,
+        )
     return FIRFilterSet(h, fs, filters.inputs, filters.drivers, delay, meta)
 
 

@@ -15,4 +15,7 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(compile("\n".join(blocks), "README.md", "exec"), namespace)  # noqa: S102
-    assert namespace["beam_metrics"](namespace["beam_tm"], namespace["beam"]).null_depth_db.max() < -19.9
+    assert (
+        namespace["beam_metrics"](namespace["beam_tm"], namespace["beam"]).null_depth_db.max()
+        < -19.9
+    )
