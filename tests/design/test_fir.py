@@ -81,14 +81,16 @@ def test_acausal_content_is_brought_in_by_the_modelling_delay_or_reported_as_los
         assert_allclose(h, np.eye(64)[15], atol=1e-13)
     # 40 samples early with a 32-sample modelling delay: the impulse lies at -8, wraps to the end
     # of the circular response and is outside the kept taps: all energy is lost.
-    lost = to_fir(one(delay_response(f, -40.0), f), 64)
+    with pytest.warns(UserWarning, match="keeps only 0.0 %"):
+        lost = to_fir(one(delay_response(f, -40.0), f), 64)
     assert_allclose(lost.meta["truncation_error"], [[1.0]], rtol=1e-12)
 
 
 def test_truncation_error_is_the_energy_outside_the_kept_taps():
     # Impulses of amplitude 1 at 0 and 0.5 at 100; 64 taps keep the first: lost 0.25 of 1.25.
     f = grid(256)
-    fir = to_fir(one(1.0 + 0.5 * delay_response(f, 100.0), f), 64, delay=0, window=None)
+    with pytest.warns(UserWarning, match="keeps only 80.0 %"):
+        fir = to_fir(one(1.0 + 0.5 * delay_response(f, 100.0), f), 64, delay=0, window=None)
     assert_allclose(fir.meta["truncation_error"], [[0.2]], rtol=1e-12)
     assert_allclose(fir.h[0, 0], np.eye(64)[0], atol=1e-13)
 
