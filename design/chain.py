@@ -1,0 +1,421 @@
+r"""The rendering chain: stereo in, one feed per driver out (BRIEF.md, "The product problem").
+
+A :class:`Chain` holds everything needed to render: the upmix settings and one FIR filter per driver
+and path, for the three paths left, right and centre, already phase-aligned, so rendering is
+
+.. math:: y_d = \sum_{p \in \{L, R, C\}} h_{d,p} * x_p, \qquad (x_L, x_R, x_C) = \mathrm{upmix}(s).
+
+:func:`design_chain` builds it for a :class:`~acoustics.scene.Scene` from the designs of
+:mod:`design.virtualization`, :mod:`design.ctc` and :mod:`design.beamforming` (designed on the
+scene's direct sound, i.e. the scene without its room: the room is what the evaluation judges
+them in). The comparison chains are chains too: :func:`matrix_mixing_chain` and
+:func:`stereo_chain`. :func:`render` renders offline (:func:`design.convolution.convolve`) and
+:class:`StreamingRenderer` in blocks (:class:`design.convolution.PartitionedConvolver`), equal to
+offline after the upmix's latency. :func:`binaural_preview` gives the ear signals of the scene's
+listener for a chain and for a reference stereo pair in the same room.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
+
+from acoustics._validate import as_positive
+from acoustics.scene import Listener, Scene, azimuth_transfer, ear_transfer, impulse_responses
+from design.audio import as_signal
+from design.convolution import convolve
+
+__all__ = [
+    "Chain",
+    "PATHS",
+    "design_chain",
+    "midrange_target_db",
+    "render",
+    "stereo_chain",
+    "matrix_mixing_chain",
+    "binaural_preview",
+]
+
+#: The chain's paths (the upmix outputs), in filter order.
+PATHS: tuple[str, str, str] = ("left", "right", "centre")
+
+
+@dataclass(frozen=True, eq=False)
+class Chain:
+    """Everything needed to render stereo to driver feeds.
+
+    Attributes
+    ----------
+    name : str
+        A label, e.g. ``"virtual_ctc"``.
+    fs : float
+        Sampling rate in Hz of the filters and of the audio it renders.
+    drivers : tuple of str
+        Driver names, the order of the feeds.
+    filters : (n_drivers, 3, n_taps) ndarray
+        FIR filter per driver for the left, right and centre paths (:data:`PATHS`), aligned.
+    upmix : str or None
+        Upmix method of :func:`design.upmix.upmix_lrc`; ``None`` feeds left and right as they
+        are and the centre path silence.
+    upmix_options : dict
+        Keyword arguments of the upmix.
+    latency_samples : float
+        Delay from input to the designed sound at the listener, in samples.
+    meta : dict
+        How it was designed.
+    """
+
+    name: str
+    fs: float
+    drivers: tuple[str, ...]
+    filters: NDArray[np.float64]
+    upmix: str | None = None
+    upmix_options: dict[str, Any] = field(default_factory=dict)
+    latency_samples: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        h = np.asarray(self.filters, dtype=float)
+        if h.ndim != 3 or h.shape[1] != len(PATHS) or h.shape[0] != len(self.drivers):
+            raise ValueError(
+                f"filters must have shape ({len(self.drivers)}, {len(PATHS)}, n_taps), "
+                f"got {h.shape}"
+            )
+        if not np.all(np.isfinite(h)):
+            raise ValueError("filters must be finite")
+        h = h.copy()
+        h.flags.writeable = False
+        object.__setattr__(self, "filters", h)
+        object.__setattr__(self, "fs", as_positive(self.fs, "fs"))
+        object.__setattr__(self, "drivers", tuple(self.drivers))
+
+
+def midrange_target_db(freqs: npt.ArrayLike, *, depth_db: float = 20.0) -> NDArray[np.float64]:
+    """Return the default cancellation target: ``depth_db`` from 500 Hz to 4 kHz, tapering.
+
+    Linear in log frequency down to 0 dB at 125 Hz and 12 kHz (BRIEF.md: "20 dB in the midrange
+    tapering to 0 at the band edges").
+    """
+    f = np.asarray(freqs, dtype=float)
+    logf = np.log(np.maximum(f, 1.0))
+    up = np.clip((logf - np.log(125.0)) / np.log(4.0), 0.0, 1.0)
+    down = np.clip((np.log(12000.0) - logf) / np.log(3.0), 0.0, 1.0)
+    return depth_db * np.minimum(up, down)
+
+
+def design_chain(
+    scene: Scene,
+    *,
+    fs: float = 48000.0,
+    n_taps: int = 1024,
+    target_db: Callable[[NDArray], NDArray] | float | None = None,
+    gain_limit_db: float = 20.0,
+    virtual_azimuth_deg: float = 30.0,
+    beam_band_hz: tuple[float, float] = (500.0, 3000.0),
+    upmix: str | None = "side_decorrelated",
+    upmix_options: dict[str, Any] | None = None,
+) -> Chain:
+    """Design the full chain for a scene: upmix, virtualization + CTC on L/R, a beam on C.
+
+    Parameters
+    ----------
+    scene : Scene
+        Device and a single listener; the design uses its direct sound (the room, if any, is
+        left out: it is what the evaluation judges the design in).
+    fs : float, optional
+        Sampling rate in Hz.
+    n_taps : int, optional
+        FIR length of every filter; the modelling delay is ``n_taps // 2``.
+    target_db : callable, float or None, optional
+        Target cancellation curve for :func:`design.ctc.target_cancellation`;
+        :func:`midrange_target_db` by default.
+    gain_limit_db : float, optional
+        Per-driver gain limit of the CTC in dB re the inverse of the strongest driver-to-ear path
+        at each frequency.
+    virtual_azimuth_deg : float, optional
+        Angle of the virtual loudspeakers (:func:`design.virtualization.fit_virtualizer`, on the
+        scene listener's head model).
+    beam_band_hz : (f_lo, f_hi), optional
+        Band of the centre null beam (:func:`design.beamforming.null_beam`); outside it the
+        centre is delay-and-sum, cross-faded over a third of an octave.
+    upmix : str or None, optional
+        Upmix method; ``None`` feeds the stereo channels to the L/R paths and silence to C.
+    upmix_options : dict, optional
+        Keyword arguments of the upmix.
+
+    Returns
+    -------
+    Chain
+        ``latency_samples`` is the modelling delay plus the flight time from the nearest driver
+        to the listener: every path is designed to reach the listener's ears with that delay, so
+        the paths are aligned by construction (the centre path is equalised to the listener's
+        mean ear response).
+    """
+    from acoustics.freefield import sphere_transfer
+    from design.beamforming import delay_and_sum, null_beam
+    from design.ctc import target_cancellation
+    from design.fir import FilterSet, to_fir
+    from design.virtualization import fit_virtualizer, iir_response
+
+    if not isinstance(scene, Scene):
+        raise TypeError(f"scene must be a Scene, got {type(scene).__name__}")
+    if not isinstance(scene.listener, Listener):
+        raise ValueError("scene must have a single Listener to design for")
+    fs = as_positive(fs, "fs")
+    if isinstance(n_taps, bool) or not isinstance(n_taps, (int, np.integer)) or n_taps < 16:
+        raise ValueError(f"n_taps must be an integer >= 16, got {n_taps!r}")
+    lo, hi = (as_positive(v, "beam_band_hz") for v in beam_band_hz)
+    if not lo < hi < fs / 2:
+        raise ValueError(f"beam_band_hz must satisfy 0 < f_lo < f_hi < fs / 2, got {beam_band_hz}")
+    n_fft = 2 * int(n_taps)
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / fs)
+    delay = n_taps // 2
+    modelling = np.exp(-2j * np.pi * freqs * delay / fs)
+    direct = dataclasses.replace(scene, room=None)
+    tm = ear_transfer(direct, freqs)
+    # Design relative to the first arrival: the flight time is latency, not something the
+    # filters should reproduce (it would eat the modelling delay and be cut by the FIR).
+    flight = np.min(np.linalg.norm(scene.driver_positions - scene.listener.position, axis=1))
+    flight_s = flight / float(tm.meta["c"])
+    tm = dataclasses.replace(tm, H=tm.H * np.exp(2j * np.pi * freqs * flight_s))
+
+    # Left and right: virtualization, then crosstalk cancellation (W_lr = W_ctc V per bin).
+    target = midrange_target_db if target_db is None else target_db
+    limit = 10.0 ** (gain_limit_db / 20.0) / np.max(np.abs(tm.H), axis=(0, 1))
+    ctc = target_cancellation(tm, target, delay_samples=delay, fs=fs, gain_limit=limit)
+    virtualizer = fit_virtualizer(scene.listener.head, azimuth_deg=virtual_azimuth_deg, fs=fs)
+    v = iir_response(virtualizer, freqs).W  # (ears, virtual inputs, n_f)
+    w_lr = np.einsum("def,evf->dvf", ctc.filters.W, v)
+
+    # Centre: the null beam in its band, delay-and-sum outside, cross-faded.
+    az = np.arange(-180.0, 180.0, 5.0)
+    band = (freqs >= lo * 2 ** (-1 / 6)) & (freqs <= hi * 2 ** (1 / 6))
+    beam_tm = azimuth_transfer(scene.device, freqs[1:], az)
+    w_c = np.zeros((len(scene.device.drivers), freqs.size), dtype=complex)
+    w_c[:, 1:] = delay_and_sum(beam_tm, fs=fs).W[:, 0, :]
+    w_c[:, 0] = w_c[:, 1]
+    inner = np.nonzero(band)[0]
+    band_tm = azimuth_transfer(scene.device, freqs[inner], az)
+    beam = null_beam(band_tm, sphere=sphere_transfer(scene.device, freqs[inner]), fs=fs)
+    fade = _crossfade(freqs[inner], lo, hi)
+    # Delay-and-sum refers its on-axis response to the device origin, the null beam to its
+    # phase centre: bring delay-and-sum to the same reference before fading.
+    centre = np.asarray(beam.meta["phase_centre"])
+    k = 2 * np.pi * freqs / float(beam_tm.meta["c"])
+    w_c *= np.exp(1j * k * centre[0])[None, :]
+    w_c[:, inner] = fade * beam.W[:, 0, :] + (1 - fade) * w_c[:, inner]
+    # Equalise the centre to arrive at the listener like the L/R paths: mean ear response ->
+    # the modelling delay (regularised where the beam leaves the listener in a notch).
+    y = np.mean(tm.apply(w_c[:, None, :])[:, 0, :], axis=0)
+    eps = 1e-3 * np.max(np.abs(y)) ** 2
+    w_c = w_c * (modelling * np.conj(y) / (np.abs(y) ** 2 + eps))[None, :]
+
+    w = np.concatenate([w_lr, w_c[:, None, :]], axis=1)
+    fir = to_fir(FilterSet(w, freqs, fs, PATHS, tm.sources), int(n_taps), delay=0)
+    meta = {
+        "design": "virtual_ctc",
+        "target_db": target,
+        "gain_limit_db": gain_limit_db,
+        "virtual_azimuth_deg": virtual_azimuth_deg,
+        "virtualizer_fit_error": dict(virtualizer.fit_error),
+        "beam_band_hz": (lo, hi),
+        "fir": dict(fir.meta),
+        "ctc_separation_db": ctc.separation_db,
+        "freqs": freqs,
+        "flight_time_s": flight_s,
+    }
+    return Chain(
+        "virtual_ctc",
+        fs,
+        tm.sources,
+        fir.h,
+        upmix=upmix,
+        upmix_options=dict(upmix_options or {}),
+        latency_samples=float(delay + flight_s * fs),
+        meta=meta,
+    )
+
+
+def _crossfade(freqs: NDArray, lo: float, hi: float) -> NDArray[np.float64]:
+    """Weights 1 inside [lo, hi], raised-cosine to 0 over a sixth of an octave outside."""
+    width = np.log(2) / 6
+    x = np.log(np.maximum(freqs, 1e-9))
+    below = np.clip((x - (np.log(lo) - width)) / width, 0, 1)
+    above = np.clip(((np.log(hi) + width) - x) / width, 0, 1)
+    return 0.5 - 0.5 * np.cos(np.pi * np.minimum(below, above))
+
+
+def _paths(chain: Chain, stereo: NDArray) -> NDArray[np.float64]:
+    """Upmix ``(2, n)`` stereo to the chain's three path signals ``(3, n)``."""
+    if chain.upmix is None:
+        return np.vstack([stereo, np.zeros((1, stereo.shape[1]))])
+    from design.upmix import upmix_lrc
+
+    left, right, centre = upmix_lrc(stereo, chain.fs, method=chain.upmix, **chain.upmix_options)
+    return np.vstack([left, right, centre])
+
+
+def render(chain: Chain, stereo: npt.ArrayLike, fs: float) -> NDArray[np.float64]:
+    """Render stereo to driver feeds offline.
+
+    Parameters
+    ----------
+    chain : Chain
+        The designed chain.
+    stereo : (2, n_samples) array_like
+        Input, channels first.
+    fs : float
+        Its sampling rate; must equal ``chain.fs`` (resample with :func:`design.audio.resample`).
+
+    Returns
+    -------
+    feeds : (n_drivers, n_samples + n_taps - 1) ndarray
+        The full convolution: nothing of the filters' tails is cut.
+    """
+    if not isinstance(chain, Chain):
+        raise TypeError(f"chain must be a Chain, got {type(chain).__name__}")
+    x = as_signal(stereo, "stereo", channels=2)
+    if as_positive(fs, "fs") != chain.fs:
+        raise ValueError(f"fs must equal the chain's {chain.fs:g} Hz, got {fs:g}; resample first")
+    return convolve(chain.filters, _paths(chain, x))
+
+
+def _side_masks(scene: Scene) -> tuple[NDArray, NDArray]:
+    """Drivers on the listener's left (device -y) and right (device +y) halves."""
+    y = scene.device.positions[:, 1]
+    return y < -1e-9, y > 1e-9
+
+
+def _delta(n_taps: int, delay: int) -> NDArray[np.float64]:
+    h = np.zeros(n_taps)
+    h[delay] = 1.0
+    return h
+
+
+def stereo_chain(scene: Scene, *, fs: float = 48000.0, n_taps: int = 1) -> Chain:
+    """Return "stereo straight to the drivers": left to the left-half drivers, right to the right.
+
+    Drivers on the device's axis (y = 0) get both, at half gain each. No upmix, no filtering.
+    """
+    left, right = _side_masks(scene)
+    n = len(scene.device.drivers)
+    h = np.zeros((n, 3, max(1, int(n_taps))))
+    centre = ~(left | right)
+    h[left, 0, 0] = 1.0
+    h[right, 1, 0] = 1.0
+    h[centre, 0, 0] = h[centre, 1, 0] = 0.5
+    return Chain("stereo", fs, scene.device.driver_names, h, meta={"design": "stereo"})
+
+
+def matrix_mixing_chain(
+    scene: Scene,
+    *,
+    fs: float = 48000.0,
+    upmix: str = "side_decorrelated",
+    centre_gains: npt.ArrayLike | None = None,
+) -> Chain:
+    """Return the matrix-mixing baseline: upmix, L and R to their halves, C to every driver.
+
+    Fixed gains, no filtering (BRIEF.md: "Plain matrix mixing is the baseline it must beat").
+
+    Parameters
+    ----------
+    scene : Scene
+        For the device's drivers.
+    fs : float, optional
+        Sampling rate in Hz.
+    upmix : str, optional
+        Upmix method (:func:`design.upmix.upmix_lrc`).
+    centre_gains : (n_drivers,) array_like, optional
+        Gains of the centre path; equal gains summing to 1 by default.
+    """
+    left, right = _side_masks(scene)
+    n = len(scene.device.drivers)
+    h = np.zeros((n, 3, 1))
+    centre = ~(left | right)
+    h[left, 0, 0] = 1.0
+    h[right, 1, 0] = 1.0
+    h[centre, 0, 0] = h[centre, 1, 0] = 0.5
+    g = np.full(n, 1.0 / n) if centre_gains is None else np.asarray(centre_gains, dtype=float)
+    if g.shape != (n,):
+        raise ValueError(f"centre_gains must have shape ({n},), got {g.shape}")
+    h[:, 2, 0] = g
+    meta = {"design": "matrix_mixing", "centre_gains": g}
+    return Chain("matrix_mixing", fs, scene.device.driver_names, h, upmix=upmix, meta=meta)
+
+
+def binaural_preview(
+    chain: Chain,
+    scene: Scene,
+    stereo: npt.ArrayLike,
+    fs: float,
+    *,
+    reference: bool = True,
+    n_taps: int | None = None,
+) -> dict[str, NDArray[np.float64]]:
+    """Ear signals of the scene's listener for a chain, and for a reference stereo pair.
+
+    Parameters
+    ----------
+    chain : Chain
+        Designed for ``scene.device``.
+    scene : Scene
+        The (true) scene: a single listener, free field or a room.
+    stereo : (2, n_samples) array_like
+        The programme.
+    fs : float
+        Its sampling rate (the chain's).
+    reference : bool, optional
+        Also render the reference: a stereo pair at +-30 deg seen from the listener, at the
+        device's distance, in the same room, fed left and right directly.
+    n_taps : int, optional
+        Length of the driver-to-ear impulse responses; by default long enough for the room.
+
+    Returns
+    -------
+    dict
+        ``"chain"``: ``(2, n)`` left and right ear signals; ``"reference"`` likewise when asked.
+    """
+    if not isinstance(scene.listener, Listener):
+        raise ValueError("scene must have a single Listener for a binaural preview")
+    feeds = render(chain, stereo, fs)
+    taps = n_taps if n_taps is not None else _room_taps(scene, fs)
+    irs = impulse_responses(scene, fs, taps)  # (2, n_drivers, taps)
+    out = {"chain": convolve(irs, feeds)}
+    if reference:
+        pair_scene = _reference_scene(scene)
+        pair_irs = impulse_responses(pair_scene, fs, taps)
+        x = as_signal(stereo, "stereo", channels=2)
+        out["reference"] = convolve(pair_irs, x)
+    return out
+
+
+def _room_taps(scene: Scene, fs: float) -> int:
+    """Return impulse-response length: 50 ms in free field, else up to the room's last image."""
+    if scene.room is None:
+        return int(0.05 * fs)
+    dims = scene.room.dimensions
+    return int(np.ceil((scene.room.max_order + 2) * np.linalg.norm(dims) / 343.0 * fs))
+
+
+def _reference_scene(scene: Scene) -> Scene:
+    """Place the hi-fi reference in the same room: a +-30 deg pair at the listener's distance."""
+    from acoustics.devices import stereo_pair
+
+    lis = scene.listener
+    offset = lis.position - scene.device_position
+    distance = float(np.linalg.norm(offset[:2]))
+    pair = stereo_pair(listener_distance=distance)
+    yaw = float(np.rad2deg(np.arctan2(offset[1], offset[0])))
+    try:
+        return dataclasses.replace(scene, device=pair, device_yaw_deg=yaw)
+    except ValueError as exc:
+        raise ValueError(
+            f"scene: the reference stereo pair does not fit in the room ({exc})"
+        ) from exc

@@ -1,0 +1,93 @@
+"""The rendering chain: design for the default scene, render, align, compare chains."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from acoustics.room import Room
+from acoustics.scene import Listener, Scene, default_scene, ear_transfer
+from design.chain import (
+    PATHS,
+    binaural_preview,
+    design_chain,
+    matrix_mixing_chain,
+    render,
+    stereo_chain,
+)
+from design.fir import FIRFilterSet, frequency_response
+from design.virtualization import fit_virtualizer, iir_response
+
+FS = 48000.0
+
+
+@pytest.fixture(scope="module")
+def chain():
+    return design_chain(default_scene(), n_taps=1024)
+
+
+def _ear_responses(chain, scene, freqs):
+    w = frequency_response(FIRFilterSet(chain.filters, chain.fs, PATHS, chain.drivers), freqs).W
+    return ear_transfer(scene, freqs).apply(w)  # (ears, paths, freqs)
+
+
+def test_paths_are_phase_aligned_at_the_listener(chain):
+    freqs = np.fft.rfftfreq(4096, 1 / FS)
+    r = _ear_responses(chain, default_scene(), freqs)
+    peaks = np.argmax(np.abs(np.fft.irfft(r, 4096, axis=-1)), axis=-1)
+    # Ipsilateral left, ipsilateral right and the centre at both ears: one latency, to a sample.
+    for p in (peaks[0, 0], peaks[1, 1], peaks[0, 2], peaks[1, 2]):
+        assert abs(p - chain.latency_samples) <= 1.0
+
+
+def test_ear_responses_show_the_designed_virtual_speaker(chain):
+    # Input "left" should reach the ears as a loudspeaker at +30 deg would: contra / ipsi equal
+    # to the virtualizer's B / A, up to the CTC's residual. The CTC leaves each ear a crosstalk
+    # of at most 10^(-T/20) (T = 20 dB here) of the other's signal, so the level of B / A can be
+    # off by at most 20 log10(1 + 10^(-T/20) / |B/A|) dB (plus 0.2 dB for the FIR and the
+    # solver), about 1.5 dB for |B/A| = -5 dB.
+    from design.chain import midrange_target_db
+
+    freqs = np.fft.rfftfreq(4096, 1 / FS)
+    r = _ear_responses(chain, default_scene(), freqs)
+    v = iir_response(fit_virtualizer(default_scene().listener.head, fs=FS), freqs).W
+    band = (freqs >= 500) & (freqs <= 4000)
+    ratio = np.abs(v[1, 0, band] / v[0, 0, band])
+    ours = 20 * np.log10(np.abs(r[1, 0, band] / r[0, 0, band]))
+    wanted = 20 * np.log10(ratio)
+    bound = 20 * np.log10(1 + 10 ** (-midrange_target_db(freqs[band]) / 20) / ratio) + 0.2
+    assert np.all(np.abs(ours - wanted) <= bound)
+    # The centre reaches both ears equally (a phantom centre).
+    assert_allclose(np.abs(r[0, 2, band]), np.abs(r[1, 2, band]), rtol=1e-6)
+
+
+def test_render_silence_and_linearity(chain):
+    assert np.all(render(chain, np.zeros((2, 4800)), FS) == 0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 9600)) * 0.1
+    y = render(chain, x, FS)
+    assert y.shape == (5, 9600 + 1023)
+    with pytest.raises(ValueError, match="fs"):
+        render(chain, x, 44100.0)
+    with pytest.raises(ValueError, match="stereo"):
+        render(chain, x[:1], FS)
+
+
+def test_comparison_chains():
+    scene = default_scene()
+    st = stereo_chain(scene)
+    x = np.vstack([np.ones(10), np.zeros(10)])
+    y = render(st, x, FS)
+    left = np.array(scene.device.driver_names) == "left"
+    assert np.all(y[left, :10] == 1) and np.all(y[np.array(scene.device.driver_names) == "right"] == 0)
+    mix = matrix_mixing_chain(scene)
+    assert_allclose(mix.filters[:, 2, 0].sum(), 1.0)
+
+
+def test_binaural_preview_in_a_room(chain):
+    room = Room((5.5, 4.2, 2.6), 0.35, max_order=2)
+    scene = Scene(default_scene().device, Listener((3.2, 2.1, 1.2), 180.0), room=room,
+                  device_position=(1.2, 2.1, 1.2))
+    x = np.random.default_rng(1).normal(size=(2, 2400)) * 0.1
+    out = binaural_preview(chain, scene, x, FS, n_taps=4096)
+    assert out["chain"].shape[0] == 2 and out["reference"].shape[0] == 2
+    assert np.all(np.isfinite(out["chain"])) and np.max(np.abs(out["reference"])) > 0
