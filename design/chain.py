@@ -137,7 +137,8 @@ def design_chain(
         :func:`midrange_target_db` by default.
     gain_limit_db : float, optional
         Per-driver gain limit of the CTC in dB re the inverse of the strongest driver-to-ear path
-        at each frequency.
+        at each frequency. If it makes some bin infeasible (a measured head's deep notch), the
+        CTC is designed without it and ``meta["gain_limit_db"]`` is None.
     virtual_azimuth_deg : float, optional
         Angle of the virtual loudspeakers (:func:`design.virtualization.fit_virtualizer`, on the
         scene listener's head model).
@@ -155,12 +156,14 @@ def design_chain(
         ``latency_samples`` is the modelling delay plus the flight time from the nearest driver
         to the listener: every path is designed to reach the listener's ears with that delay, so
         the paths are aligned by construction (the centre path is equalised to the listener's
-        mean ear response).
+        mean ear response). Levels are calibrated so that each path gives the ears the pressure
+        of a point source at the listener's distance, 1 / (4 pi r) per unit input.
     """
     from acoustics.freefield import sphere_transfer
     from design.beamforming import delay_and_sum, null_beam
     from design.ctc import target_cancellation
     from design.fir import FilterSet, to_fir
+    from design.solvers import DesignError
     from design.virtualization import fit_virtualizer, iir_response
 
     if not isinstance(scene, Scene):
@@ -188,7 +191,13 @@ def design_chain(
     # Left and right: virtualization, then crosstalk cancellation (W_lr = W_ctc V per bin).
     target = midrange_target_db if target_db is None else target_db
     limit = 10.0 ** (gain_limit_db / 20.0) / np.max(np.abs(tm.H), axis=(0, 1))
-    ctc = target_cancellation(tm, target, delay_samples=delay, fs=fs, gain_limit=limit)
+    try:
+        ctc = target_cancellation(tm, target, delay_samples=delay, fs=fs, gain_limit=limit)
+    except DesignError:
+        # A measured head's deep notches can make a bin infeasible under the gain limit; the
+        # unlimited design is always feasible for a plant of rank 2 (and recorded as such).
+        ctc = target_cancellation(tm, target, delay_samples=delay, fs=fs)
+        gain_limit_db = None
     virtualizer = fit_virtualizer(scene.listener.head, azimuth_deg=virtual_azimuth_deg, fs=fs)
     v = iir_response(virtualizer, freqs).W  # (ears, virtual inputs, n_f)
     w_lr = np.einsum("def,evf->dvf", ctc.filters.W, v)
@@ -216,7 +225,10 @@ def design_chain(
     eps = 1e-3 * np.max(np.abs(y)) ** 2
     w_c = w_c * (modelling * np.conj(y) / (np.abs(y) ** 2 + eps))[None, :]
 
-    w = np.concatenate([w_lr, w_c[:, None, :]], axis=1)
+    # Calibrate like a loudspeaker at the listener's distance: the designs put a unit pressure at
+    # the ears; a real speaker there gives 1 / (4 pi r) per unit input (the reference pair does).
+    distance = float(np.linalg.norm(scene.listener.position - scene.device_position))
+    w = np.concatenate([w_lr, w_c[:, None, :]], axis=1) / (4.0 * np.pi * distance)
     fir = to_fir(FilterSet(w, freqs, fs, PATHS, tm.sources), int(n_taps), delay=0)
     meta = {
         "design": "virtual_ctc",

@@ -2,20 +2,20 @@
 
 Subcommands
 -----------
-``soundstage demo [-o OUTDIR] [--head {sphere,point,brown-duda,kemar}]``
-    Builds the default scene (:func:`acoustics.scene.default_scene`: the smart speaker at the
-    origin, a listener 2 m in front facing it), computes its driver-to-ear transfer matrix on
-    ``np.fft.rfftfreq(1024, 1/48000)`` and the device's far-field azimuth transfer matrix on
-    5-degree azimuths, and writes to OUTDIR (default ``demo-output``):
+``soundstage demo [-o OUTDIR] [--head {sphere,point,brown-duda,kemar}] [--quick]``
+    The main job (what ``make demo`` runs), into OUTDIR (default ``demo-output``):
 
-    - ``scene.png``: top view of the scene;
-    - ``ear_transfer.png``: level at both ears of every driver over frequency;
-    - ``polar.png``: each driver's polar pattern at 500, 2000 and 8000 Hz;
-    - ``level_map.png``: each driver's level over azimuth and frequency;
-    - ``summary.json``: the scene (drivers, listener, head model), the frequency grid and each
-      driver's level at each ear at 1 kHz (the nearest bin), in dB re 1 Pa per unit source.
+    - plots of the default free-field scene's transfer matrices (``scene.png``,
+      ``ear_transfer.png``, ``polar.png``, ``level_map.png``) and ``summary.json``;
+    - unless ``--quick``: the rendering chain of :mod:`experiments.main_job` for the smart speaker
+      in a living room: a built-in stereo clip, driver feeds of the designed chain and of matrix
+      mixing, binaural previews of both and of a reference stereo pair, filter plots and
+      ``chain_summary.json``.
+``soundstage render IN.wav -o FEEDS.wav [--binaural PREVIEW.wav] [--scene SCENE.toml]``
+    Designs the chain for the default scene (or the TOML scene, :mod:`experiments.scene_file`)
+    and renders the stereo file to one channel per driver; optionally also the listener's ears.
 
-Exit codes: 0 on success, 2 on a usage error or when the output cannot be written (the reason is
+Exit codes: 0 on success, 2 on a usage error, unreadable input or unwritable output (the reason is
 printed on stderr). Plots use matplotlib's non-interactive Agg backend.
 """
 
@@ -75,6 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
         default="sphere",
         help="listener's ear model (default: %(default)s)",
     )
+    demo.add_argument(
+        "--quick", action="store_true", help="only the transfer-matrix plots, not the chain"
+    )
+    rend = sub.add_parser(
+        "render",
+        help="render a stereo WAV to driver feeds with the designed chain",
+        description="Design the chain for a scene and render IN.wav to one channel per driver.",
+    )
+    rend.add_argument("input", help="stereo WAV file")
+    rend.add_argument("-o", "--output", required=True, help="driver-feed WAV file to write")
+    rend.add_argument("--binaural", help="also write the listener's ear signals to this WAV")
+    rend.add_argument("--scene", help="TOML scene file (default: the built-in default scene)")
     return parser
 
 
@@ -98,7 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         if args.command == "demo":
-            return _demo(Path(args.outdir), args.head)
+            return _demo(Path(args.outdir), args.head, quick=args.quick)
+        if args.command == "render":
+            return _render(args)
     except _UsageError as exc:
         print(f"soundstage {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -142,7 +156,37 @@ def _prepare_outdir(outdir: Path) -> Path:
     return outdir
 
 
-def _demo(outdir: Path, head_name: str) -> int:
+def _render(args: argparse.Namespace) -> int:
+    """Run the ``render`` subcommand."""
+    from design.audio import read_wav, write_wav
+    from design.chain import binaural_preview, design_chain, render
+    from experiments.scene_file import load_scene
+
+    try:
+        if args.scene:
+            scene = load_scene(args.scene)
+        else:
+            from acoustics.scene import default_scene
+
+            scene = default_scene()
+        stereo, fs = read_wav(args.input, fs=_FS, channels=2)
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from exc
+    chain = design_chain(scene, fs=fs)
+    feeds = render(chain, stereo, fs)
+    try:
+        write_wav(args.output, feeds, int(fs))
+        print(f"wrote {args.output} ({feeds.shape[0]} driver channels: {', '.join(chain.drivers)})")
+        if args.binaural:
+            ears = binaural_preview(chain, scene, stereo, fs, reference=False)["chain"]
+            write_wav(args.binaural, ears, int(fs))
+            print(f"wrote {args.binaural} (left and right ear)")
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from exc
+    return 0
+
+
+def _demo(outdir: Path, head_name: str, *, quick: bool = False) -> int:
     """Run the ``demo`` subcommand; see the module docstring."""
     start = time.perf_counter()
     outdir = _prepare_outdir(outdir)
@@ -222,6 +266,10 @@ def _demo(outdir: Path, head_name: str) -> int:
         raise _UsageError(f"cannot write {str(path)!r}: {exc}") from exc
     written.append(path)
 
+    if not quick:
+        from experiments.main_job import run_main_job
+
+        written.extend(run_main_job(outdir, head=head))
     for p in written:
         print(f"wrote {p}")
     return 0

@@ -78,15 +78,21 @@ def test_comparison_chains():
     x = np.vstack([np.ones(10), np.zeros(10)])
     y = render(st, x, FS)
     left = np.array(scene.device.driver_names) == "left"
-    assert np.all(y[left, :10] == 1) and np.all(y[np.array(scene.device.driver_names) == "right"] == 0)
+    assert np.all(y[left, :10] == 1) and np.all(
+        y[np.array(scene.device.driver_names) == "right"] == 0
+    )
     mix = matrix_mixing_chain(scene)
     assert_allclose(mix.filters[:, 2, 0].sum(), 1.0)
 
 
 def test_binaural_preview_in_a_room(chain):
     room = Room((5.5, 4.2, 2.6), 0.35, max_order=2)
-    scene = Scene(default_scene().device, Listener((3.2, 2.1, 1.2), 180.0), room=room,
-                  device_position=(1.2, 2.1, 1.2))
+    scene = Scene(
+        default_scene().device,
+        Listener((3.2, 2.1, 1.2), 180.0),
+        room=room,
+        device_position=(1.2, 2.1, 1.2),
+    )
     x = np.random.default_rng(1).normal(size=(2, 2400)) * 0.1
     out = binaural_preview(chain, scene, x, FS, n_taps=4096)
     assert out["chain"].shape[0] == 2 and out["reference"].shape[0] == 2
