@@ -129,3 +129,14 @@ def as_real(value: object, name: str) -> float:
 def as_speed_of_sound(c: object) -> float:
     """Return the speed of sound in m/s, refusing non-positive or non-finite values."""
     return as_positive(c, "c")
+
+
+def as_int(value: object, name: str, lower: int, upper: int | None = None) -> int:
+    """Return an integer within ``[lower, upper]`` (refusing bools and non-integers)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r:.60}")
+    val = int(value)
+    if val < lower or (upper is not None and val > upper):
+        bound = f">= {lower}" if upper is None else f"in [{lower}, {upper}]"
+        raise ValueError(f"{name} must be {bound}, got {val}")
+    return val

@@ -9,9 +9,9 @@ and path, for the three paths left, right and centre, already phase-aligned, so 
 :mod:`design.virtualization`, :mod:`design.ctc` and :mod:`design.beamforming` (designed on the
 scene's direct sound, i.e. the scene without its room: the room is what the evaluation judges
 them in). The comparison chains are chains too: :func:`matrix_mixing_chain` and
-:func:`stereo_chain`. :func:`render` renders offline (:func:`design.convolution.convolve`) and
-:class:`StreamingRenderer` in blocks (:class:`design.convolution.PartitionedConvolver`), equal to
-offline after the upmix's latency. :func:`binaural_preview` gives the ear signals of the scene's
+:func:`stereo_chain`. :func:`render` renders offline (:func:`design.convolution.convolve`), and
+:class:`design.streaming.StreamingRenderer` in blocks, equal to offline after the upmix's
+latency. :func:`binaural_preview` gives the ear signals of the scene's
 listener for a chain and for a reference stereo pair in the same room.
 """
 
