@@ -33,8 +33,7 @@ import numpy as np
 
 __all__ = ["main", "build_parser", "HEAD_CHOICES"]
 
-#: Head models selectable with ``--head``.
-HEAD_CHOICES: tuple[str, ...] = ("sphere", "point", "brown-duda", "kemar")
+from experiments.scene_file import HEAD_CHOICES  # noqa: E402  (head models for ``--head``)
 
 _FS = 48000
 _N_FFT = 1024
@@ -122,26 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _make_head(name: str):
     """Build the head model called ``name`` (one of :data:`HEAD_CHOICES`)."""
-    from acoustics.heads import BrownDuda, PointEars, RigidSphere
+    from experiments.scene_file import make_head
 
-    if name == "sphere":
-        return RigidSphere()
-    if name == "point":
-        return PointEars()
-    if name == "brown-duda":
-        return BrownDuda()
-    if name == "kemar":
-        try:
-            from acoustics.hrtf import MeasuredHRTF
-        except ImportError as exc:
-            raise _UsageError(
-                f"--head kemar needs acoustics.hrtf, which failed to import: {exc}"
-            ) from exc
-        try:
-            return MeasuredHRTF.kemar()
-        except (OSError, ValueError) as exc:
-            raise _UsageError(f"--head kemar: could not load the bundled KEMAR set: {exc}") from exc
-    raise _UsageError(f"--head must be one of {HEAD_CHOICES}, got {name!r}")  # pragma: no cover
+    try:
+        return make_head(name)
+    except (OSError, ValueError, ImportError) as exc:
+        raise _UsageError(f"--head {name}: {exc}") from exc
 
 
 def _prepare_outdir(outdir: Path) -> Path:
