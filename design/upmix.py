@@ -155,6 +155,10 @@ def _smooth(x: NDArray, lam: float, state: dict, key: str) -> NDArray:
     zi = state.get(key)
     if zi is None:
         zi = np.zeros(x.shape[:-1] + (1,), dtype=np.result_type(x, float))
+    if x.shape[-1] == 1:  # one frame (streaming): the recursion by hand, without lfilter's overhead
+        y = (1.0 - lam) * x + zi
+        state[key] = lam * y
+        return y
     y, zf = ss.lfilter([1.0 - lam], [1.0, -lam], x, axis=-1, zi=zi)
     state[key] = zf
     return y
