@@ -144,7 +144,8 @@ def design_chain(
         scene listener's head model).
     beam_band_hz : (f_lo, f_hi), optional
         Band of the centre null beam (:func:`design.beamforming.null_beam`); outside it the
-        centre is delay-and-sum, cross-faded over a third of an octave.
+        centre is delay-and-sum, cross-faded (raised cosine) over a sixth of an octave beyond each
+        band edge.
     upmix : str or None, optional
         Upmix method; ``None`` feeds the stereo channels to the L/R paths and silence to C.
     upmix_options : dict, optional
@@ -226,7 +227,8 @@ def design_chain(
     w_c = w_c * (modelling * np.conj(y) / (np.abs(y) ** 2 + eps))[None, :]
 
     # Calibrate like a loudspeaker at the listener's distance: the designs put a unit pressure at
-    # the ears; a real speaker there gives 1 / (4 pi r) per unit input (the reference pair does).
+    # the ears; an omnidirectional point source there gives 1 / (4 pi r) per unit input (a real
+    # loudspeaker adds its directivity and the head its own gain on top, as the reference has).
     distance = float(np.linalg.norm(scene.listener.position - scene.device_position))
     w = np.concatenate([w_lr, w_c[:, None, :]], axis=1) / (4.0 * np.pi * distance)
     fir = to_fir(FilterSet(w, freqs, fs, PATHS, tm.sources), int(n_taps), delay=0)
