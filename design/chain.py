@@ -201,6 +201,13 @@ def design_chain(
         gain_limit_db = None
     virtualizer = fit_virtualizer(scene.listener.head, azimuth_deg=virtual_azimuth_deg, fs=fs)
     v = iir_response(virtualizer, freqs).W  # (ears, virtual inputs, n_f)
+    # Simulate the virtual speakers' crosstalk only where the CTC removes the device's own: where
+    # the target tapers to 0 dB the device's crosstalk stays, and adding the simulated one on top
+    # would count it twice (too loud and too narrow at low frequencies). The weight follows the
+    # target's depth, so the virtual pair fades to plain stereo (identity) outside the band.
+    target_curve = ctc.meta["target_db"]
+    weight = np.clip(target_curve / max(float(np.max(target_curve)), 1e-12), 0.0, 1.0)
+    v = np.eye(2)[:, :, None] + weight[None, None, :] * (v - np.eye(2)[:, :, None])
     w_lr = np.einsum("def,evf->dvf", ctc.filters.W, v)
 
     # Centre: the null beam in its band, delay-and-sum outside, cross-faded.
