@@ -204,12 +204,9 @@ def azimuth_transfer(
     c = as_speed_of_sound(c)
     u = sph_to_cart(az, el, 1.0)  # (n_a, 3)
     p_d, r_d = _driver_frames(device, np.zeros(3), np.eye(3))
-    k = 2.0 * np.pi * f / c
     h = np.empty((az.shape[0], p_d.shape[0], f.shape[0]), dtype=np.complex128)
     if distance is None:
-        for d, driver in enumerate(device.drivers):
-            phase = np.exp(1j * np.outer(u @ p_d[d], k))
-            h[:, d, :] = driver.directivity.response(f, u @ r_d[d], c=c) * phase
+        h = _far_field(device, f, u, c)
         normalisation = "far field, relative to a unit point source at the device origin"
     else:
         dist = as_positive(distance, "distance")
@@ -318,13 +315,7 @@ def sphere_transfer(
     ax = as_unit_vector(axis, "axis")
     quad, weights = sphere_quadrature(n_elevations)
     u = np.vstack([ax[None, :], quad])
-    p_d, r_d = _driver_frames(device, np.zeros(3), np.eye(3))
-    k = 2.0 * np.pi * f / c
-    h = np.empty((u.shape[0], p_d.shape[0], f.shape[0]), dtype=np.complex128)
-    for d, driver in enumerate(device.drivers):
-        h[:, d, :] = driver.directivity.response(f, u @ r_d[d], c=c) * np.exp(
-            1j * np.outer(u @ p_d[d], k)
-        )
+    h = _far_field(device, f, u, c)
     meta = {
         "model": "free field",
         "frame": "device",
@@ -336,3 +327,17 @@ def sphere_transfer(
     }
     labels = ("axis",) + tuple(f"q{i}" for i in range(quad.shape[0]))
     return TransferMatrix(h, f, labels, device.driver_names, meta)
+
+
+def _far_field(device: Device, freqs: NDArray, directions: NDArray, c: float) -> NDArray:
+    r"""Return far-field responses ``(n_dirs, n_drivers, n_freqs)`` re a source at the origin.
+
+    :math:`D_d(\hat{\mathbf u}) e^{+jk\,\mathbf p_d\cdot\hat{\mathbf u}}` (module docstring).
+    """
+    p_d, r_d = _driver_frames(device, np.zeros(3), np.eye(3))
+    k = 2.0 * np.pi * freqs / c
+    h = np.empty((directions.shape[0], p_d.shape[0], freqs.shape[0]), dtype=np.complex128)
+    for d, driver in enumerate(device.drivers):  # a loop over drivers, vectorized over the rest
+        phase = np.exp(1j * np.outer(directions @ p_d[d], k))
+        h[:, d, :] = driver.directivity.response(freqs, directions @ r_d[d], c=c) * phase
+    return h
