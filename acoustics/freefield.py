@@ -204,7 +204,6 @@ def azimuth_transfer(
     c = as_speed_of_sound(c)
     u = sph_to_cart(az, el, 1.0)  # (n_a, 3)
     p_d, r_d = _driver_frames(device, np.zeros(3), np.eye(3))
-    h = np.empty((az.shape[0], p_d.shape[0], f.shape[0]), dtype=np.complex128)
     if distance is None:
         h = _far_field(device, f, u, c)
         normalisation = "far field, relative to a unit point source at the device origin"
@@ -217,6 +216,7 @@ def azimuth_transfer(
                 f"got {dist:g}"
             )
         points = dist * u
+        h = np.empty((az.shape[0], p_d.shape[0], f.shape[0]), dtype=np.complex128)
         reference = greens_function(np.array([dist]), f, c=c)[0]
         for d, driver in enumerate(device.drivers):
             vec = points - p_d[d]

@@ -24,7 +24,6 @@ Conventions
 
 from __future__ import annotations
 
-import numbers
 import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -37,7 +36,7 @@ from matplotlib.patches import Circle, Rectangle
 from matplotlib.projections.polar import PolarAxes
 from numpy.typing import NDArray
 
-from acoustics._validate import as_complex_array, as_float_array, as_positive
+from acoustics._validate import as_complex_array, as_float_array, as_positive, as_real
 from acoustics.transfer import TransferMatrix
 
 if TYPE_CHECKING:  # pragma: no cover - type hints only
@@ -253,7 +252,7 @@ def plot_magnitude(
     _check_tm(tm)
     _check_ax(ax)
     ref = _reference_label(tm, reference)
-    floor = None if db_floor is None else _finite_real(db_floor, "db_floor")
+    floor = None if db_floor is None else as_real(db_floor, "db_floor")
     sub = tm.select(receivers=receivers, sources=sources)
     keep = sub.freqs > 0
     if not np.any(keep):
@@ -706,15 +705,6 @@ def _draw_listener(ax, lis) -> None:
             fontsize="x-small",
             color="C3",
         )
-
-
-def _finite_real(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    val = float(value)
-    if not np.isfinite(val):
-        raise ValueError(f"{name} must be finite, got {val}")
-    return val
 
 
 def _check_bounds(bounds: object) -> tuple[float, float, float, float]:
