@@ -245,6 +245,10 @@ def design_chain(
         "gain_limit_db": gain_limit_db,
         "virtual_azimuth_deg": virtual_azimuth_deg,
         "virtualizer_fit_error": dict(virtualizer.fit_error),
+        # The virtual crosstalk the L/R paths carry on purpose, W_lr = W_ctc (I + weight (V - I)):
+        # the evaluation divides it out to measure the crosstalk cancellation itself.
+        "virtualizer": virtualizer,
+        "virtual_weight": weight,
         "beam_band_hz": (lo, hi),
         "fir": dict(fir.meta),
         "ctc_separation_db": ctc.separation_db,
