@@ -66,7 +66,15 @@ STFT: :class:`scipy.signal.ShortTimeFFT` with a periodic Hann analysis window of
 samples and its canonical dual window for synthesis (``ShortTimeFFT.dual_win``). At
 ``hop = nperseg / 4`` the dual is the Hann window divided by 1.5 (the Hann/Hann weighted
 overlap-add pair); any ``hop <= nperseg / 2`` reconstructs perfectly, so an unmodified bin grid
-returns its input to rounding (C = M to ~1e-15 for a centre source).
+returns its input to rounding (C = M to ~1e-15 for a centre source). The ``ShortTimeFFT`` object
+defines the frames (``p_min ... p_max(n) - 1``, zero-padded at both ends) and the windows; it is
+built with ``phase_shift=None``, so a frame's spectrum is the plain FFT of the windowed frame
+(every estimator here is bin-wise and equivariant to a per-bin phase, so the centre does not
+depend on this). Its ``stft`` and ``istft`` loop over the frames in Python (scipy 1.17), so
+:func:`upmix_lrc` transforms the same frames itself, 64 at a time in one batched FFT each way,
+and overlap-adds them with the dual window; the tests check this against ``ShortTimeFFT.stft``
+and ``istft``. The STFT is linear, so the mid and side signals are transformed, not left and
+right.
 
 Test material and scores (:func:`synthetic_mixture`, :func:`centre_sdr`, :func:`leakage_db`) live
 in :mod:`design.mixtures` and are re-exported here.
@@ -79,10 +87,12 @@ from typing import Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
+import scipy.fft as sfft
 import scipy.signal as ss
 from numpy.typing import NDArray
 
 from acoustics._validate import as_complex_array, as_float_array, as_int, as_positive
+from design.convolution import _overlap_add
 
 __all__ = [
     "UpmixMethod", "UpmixParams", "upmix_lrc", "pca_panning_gain",
@@ -92,6 +102,7 @@ __all__ = [
 UpmixMethod = Literal["passive", "side_decorrelated", "pca", "similarity"]
 _METHODS: tuple[str, ...] = get_args(UpmixMethod)
 _FLOOR = np.finfo(float).tiny  # denominator floor: silent bins give 0, not NaN
+_CHUNK = 64  # STFT frames processed at once by upmix_lrc (2 x 64 x 2048 samples = 2 MB)
 
 
 @dataclass(frozen=True)
@@ -150,44 +161,93 @@ def _as_stereo(stereo: npt.ArrayLike) -> NDArray[np.float64]:
     return x
 
 
+def _short_time_fft(p: UpmixParams, fs: float) -> ss.ShortTimeFFT:
+    """Return the upmix's STFT: periodic Hann window, ``p.hop``, no phase shift (plain FFT)."""
+    return ss.ShortTimeFFT(ss.windows.hann(p.nperseg, sym=False), p.hop, fs, phase_shift=None)
+
+
+def _frames(x: NDArray, m: int, hop: int, n_frames: int) -> NDArray:
+    """View of ``n_frames`` frames of ``m`` samples, ``hop`` apart, from the last axis of ``x``."""
+    if n_frames == 1:
+        return x[..., None, :m]
+    return np.lib.stride_tricks.sliding_window_view(x, m, axis=-1)[..., : n_frames * hop : hop, :]
+
+
+def _centre_frames(
+    sft: ss.ShortTimeFFT,
+    mid_side: NDArray[np.float64],
+    n_frames: int,
+    p: UpmixParams,
+    lam: float,
+    state: dict,
+) -> NDArray[np.float64]:
+    """Centre of ``n_frames`` consecutive STFT frames, the first at ``mid_side[:, 0]``.
+
+    Analysis window, one batched FFT of all frames, :func:`_centre_spectrum`, one batched inverse
+    FFT and the synthesis (dual) window: ``(n_frames, nperseg)`` frames for :func:`_overlap_add`.
+    ``ShortTimeFFT.stft`` and ``istft`` (scipy 1.17) loop over the frames in Python, which was most
+    of the upmix's time; the frame grid, windows and FFT convention here are those of ``sft``
+    (the tests check the result against ``sft.stft`` and ``sft.istft``).
+    """
+    frames = _frames(mid_side, sft.m_num, sft.hop, n_frames) * sft.win
+    spectra = sfft.rfft(frames, axis=-1, workers=-1)  # (2, n_frames, n_freqs)
+    centre = sfft.irfft(_centre_spectrum(spectra, p, lam, state), sft.m_num, axis=-1, workers=-1)
+    centre *= sft.dual_win
+    return centre
+
+
 def _smooth(x: NDArray, lam: float, state: dict, key: str) -> NDArray:
-    """One-pole recursive average along the last (frame) axis, continuing ``state[key]``."""
+    """One-pole recursive average along the frame axis (-2), continuing ``state[key]``.
+
+    A complex ``x`` is filtered as its real view: the coefficients are real, so real and imaginary
+    parts are filtered alike, at the cost of a real filter.
+    """
+    y = np.ascontiguousarray(x).view(np.float64) if np.iscomplexobj(x) else x  # [2] n_freqs
     zi = state.get(key)
     if zi is None:
-        zi = np.zeros(x.shape[:-1] + (1,), dtype=np.result_type(x, float))
-    if x.shape[-1] == 1:  # one frame (streaming): the recursion by hand, without lfilter's overhead
-        y = (1.0 - lam) * x + zi
+        zi = np.zeros(y.shape[:-2] + (1,) + y.shape[-1:])
+    if y.shape[-2] == 1:  # one frame (streaming): the recursion by hand, without lfilter's overhead
+        y = (1.0 - lam) * y + zi
         state[key] = lam * y
-        return y
-    y, zf = ss.lfilter([1.0 - lam], [1.0, -lam], x, axis=-1, zi=zi)
-    state[key] = zf
-    return y
+    else:
+        y, state[key] = ss.lfilter([1.0 - lam], [1.0, -lam], y, axis=-2, zi=zi)
+    return y.view(x.dtype)
 
 
 def _gauss_window(psi: NDArray, width: float) -> NDArray[np.float64]:
     return np.exp(-((1.0 - psi) ** 2) / (2.0 * width))
 
 
-def _centre_spectrum(
-    X: NDArray[np.complex128], p: UpmixParams, lam: float, state: dict | None = None
-) -> NDArray:
-    """Centre STFT from the stereo STFT ``X`` of shape ``(2, n_freqs, n_frames)``.
+def _power(z: NDArray[np.complex128]) -> NDArray[np.float64]:
+    """``|z|**2`` without a complex temporary."""
+    return z.real**2 + z.imag**2
 
-    ``state`` carries the recursive averages from one call to the next (streaming); a new dict
-    starts them from zero.
+
+def _centre_spectrum(
+    spectra: NDArray[np.complex128], p: UpmixParams, lam: float, state: dict | None = None
+) -> NDArray[np.complex128]:
+    """Centre STFT from the STFT of mid and side, ``(2, ..., n_frames, n_freqs)``.
+
+    The STFT is linear, so transforming the mid and side signals gives M and S directly; the
+    left and right spectra are ``M + S`` and ``M - S``. ``state`` carries the recursive averages
+    from one call to the next (streaming); a new dict starts them from zero.
     """
     state = {} if state is None else state
-    mid = 0.5 * (X[0] + X[1])
+    mid, side = spectra[0], spectra[1]
     if p.method == "passive":
-        return mid
-    side = 0.5 * (X[0] - X[1])
+        return mid.copy()
     if p.method == "side_decorrelated":
-        ss_ = _smooth((side * side.conj()).real, lam, state, "ss")
-        mm_ = _smooth((mid * mid.conj()).real, lam, state, "mm")
-        cross = _smooth(mid * side.conj(), lam, state, "ms")
-        return mid - cross / (ss_ + p.side_regularization * mm_ + _FLOOR) * side
-    r00 = _smooth((X[0] * X[0].conj()).real, lam, state, "r00")
-    r11 = _smooth((X[1] * X[1].conj()).real, lam, state, "r11")
+        denominator = _smooth(_power(side), lam, state, "ss")
+        if p.side_regularization > 0:  # mu = 0 adds exactly nothing: skip E|M|^2
+            denominator += p.side_regularization * _smooth(_power(mid), lam, state, "mm")
+        denominator += _FLOOR
+        beta = _smooth(mid * side.conj(), lam, state, "ms")
+        beta /= denominator  # in place, as are the next two: these arrays are the largest here
+        beta *= side
+        return np.subtract(mid, beta, out=beta)
+    X = np.stack([mid + side, mid - side])
+    r00 = _smooth(_power(X[0]), lam, state, "r00")
+    r11 = _smooth(_power(X[1]), lam, state, "r11")
     r01 = _smooth(X[0] * X[1].conj(), lam, state, "r01")
     if p.method == "similarity":
         psi = 2.0 * np.abs(r01) / (r00 + r11 + _FLOOR)
@@ -273,11 +333,22 @@ def upmix_lrc(
     fs = as_positive(fs, "fs")
     p = UpmixParams(method, nperseg, hop, smoothing_s, centre_gain, panning_width,
                     side_regularization)  # fmt: skip
-    stft = ss.ShortTimeFFT(ss.windows.hann(p.nperseg, sym=False), p.hop, fs)
+    sft = _short_time_fft(p, fs)
     lam = float(np.exp(-p.hop / (fs * p.smoothing_s)))
-    n = x.shape[1]  # ShortTimeFFT needs >= nperseg/2 samples: zero-pad short input, then crop
-    X = stft.stft(np.pad(x, ((0, 0), (0, max(p.nperseg - n, 0)))))  # (2, n_freqs, n_frames)
-    centre = stft.istft(_centre_spectrum(X, p, lam), k1=max(n, p.nperseg))[:n]
+    # ShortTimeFFT's frames p_min ... p_max(n) - 1; frame p starts at sample p hop - nperseg/2.
+    n = x.shape[1]
+    n_frames = sft.p_max(max(n, p.nperseg)) - sft.p_min  # frames past n (short input) add 0
+    first = sft.p_min * p.hop - sft.m_num_mid  # first sample of the first frame (<= 0)
+    n_strips = -(-p.nperseg // p.hop)
+    mid_side = np.zeros((2, (n_frames + n_strips) * p.hop))  # zero-padded at both ends
+    mid_side[:, -first : -first + n] = [0.5 * (x[0] + x[1]), 0.5 * (x[0] - x[1])]
+    centre = np.zeros(mid_side.shape[1])
+    state: dict = {}
+    for k in range(0, n_frames, _CHUNK):  # chunks of frames: every array stays in the cache
+        frames = _centre_frames(sft, mid_side[:, k * p.hop :], min(_CHUNK, n_frames - k), p,
+                                lam, state)  # fmt: skip
+        _overlap_add(frames, p.hop, centre[k * p.hop :])
+    centre = centre[-first : -first + n]
     return x[0] - p.centre_gain * centre, x[1] - p.centre_gain * centre, centre
 
 

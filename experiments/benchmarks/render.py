@@ -6,23 +6,32 @@ mixture: offline (:func:`design.chain.render`, upmix + multichannel overlap-add)
 (:class:`design.streaming.StreamingRenderer`, block 256: streaming upmix + partitioned
 overlap-save), against a naive baseline of one :func:`numpy.convolve` per driver and path in the
 same run (after the same offline upmix). Printed: real-time factors (audio seconds per
-computing second) and the ratios; the agreement of the three outputs.
+computing second) and the ratios; the agreement of the three outputs; and the two stages of each
+renderer timed alone (upmix, convolution), which shows where the time goes.
+
+Every time is the best of ``REPEATS`` runs after one warm-up run on a short input (FFT plans,
+first-touch memory), the convention of :mod:`timeit`: the minimum is the run least disturbed by
+other processes on the machine.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
 from acoustics.scene import default_scene
 from design.chain import _paths, design_chain, render
+from design.convolution import PartitionedConvolver, convolve
 from design.mixtures import synthetic_mixture
-from design.streaming import StreamingRenderer
+from design.streaming import StreamingRenderer, StreamingUpmix
+from design.upmix import upmix_lrc
 
 FS = 48000.0
 SECONDS = 20.0
 BLOCK = 256
+REPEATS = 3
 
 
 def naive(chain, stereo):
@@ -36,32 +45,52 @@ def naive(chain, stereo):
     return out
 
 
+def stream(processor, signal: np.ndarray) -> np.ndarray:
+    """Feed ``signal`` to ``processor.process`` in blocks of ``BLOCK``; concatenate the outputs."""
+    processor.reset()
+    n = (signal.shape[1] // BLOCK) * BLOCK
+    blocks = [signal[:, i : i + BLOCK] for i in range(0, n, BLOCK)]
+    return np.concatenate([processor.process(b) for b in blocks], axis=1)
+
+
+def best_time(run: Callable[[], np.ndarray]) -> tuple[float, np.ndarray]:
+    """Return the best wall time of ``REPEATS`` calls of ``run`` and its (last) result."""
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
 def main() -> None:
     """Time the three renderers and print real-time factors."""
     chain = design_chain(default_scene(), fs=FS, n_taps=1024)
     stereo = synthetic_mixture(FS, SECONDS, seed=0).stereo
-
-    start = time.perf_counter()
-    offline = render(chain, stereo, FS)
-    t_offline = time.perf_counter() - start
-
     streamer = StreamingRenderer(chain, BLOCK)
-    n = (stereo.shape[1] // BLOCK) * BLOCK
-    blocks = [stereo[:, i : i + BLOCK] for i in range(0, n, BLOCK)]
-    start = time.perf_counter()
-    streamed = np.concatenate([streamer.process(b) for b in blocks], axis=1)
-    t_stream = time.perf_counter() - start
+    render(chain, stereo[:, : 16 * BLOCK], FS)  # warm-up
+    stream(streamer, stereo[:, : 16 * BLOCK])
 
-    start = time.perf_counter()
-    baseline = naive(chain, stereo)
-    t_naive = time.perf_counter() - start
+    t_offline, offline = best_time(lambda: render(chain, stereo, FS))
+    t_stream, streamed = best_time(lambda: stream(streamer, stereo))
+    t_naive, baseline = best_time(lambda: naive(chain, stereo))
 
+    # The stages alone: upmix, then convolution of its three paths.
+    paths = _paths(chain, stereo)
+    opts = dict(method=chain.upmix, **chain.upmix_options)
+    t_upmix, _ = best_time(lambda: upmix_lrc(stereo, FS, **opts))
+    t_conv, _ = best_time(lambda: convolve(chain.filters, paths))
+    t_stream_upmix, _ = best_time(lambda: stream(StreamingUpmix(FS, **opts), stereo))
+    convolver = PartitionedConvolver(chain.filters, BLOCK)
+    t_stream_conv, _ = best_time(lambda: stream(convolver, paths))
+
+    n = streamed.shape[1]
     lag = streamer.latency
     err_stream = np.max(np.abs(streamed[:, lag:] - offline[:, : n - lag])) / np.abs(offline).max()
     err_naive = np.max(np.abs(baseline - offline)) / np.abs(offline).max()
     print(
         f"chain: {chain.filters.shape[0]} drivers x 3 paths x {chain.filters.shape[2]} taps, "
-        f"{SECONDS:g} s at {FS:g} Hz"
+        f"{SECONDS:g} s at {FS:g} Hz (best of {REPEATS} runs each)"
     )
     print(f"  offline   {t_offline:6.3f} s  real-time factor {SECONDS / t_offline:7.1f}x")
     print(
@@ -75,6 +104,13 @@ def main() -> None:
     print(
         f"  offline / naive speed {t_naive / t_offline:.1f}x; streaming vs offline max "
         f"difference {err_stream:.1e}, naive vs offline {err_naive:.1e}"
+    )
+    print(
+        f"  stages alone: offline upmix {SECONDS / t_upmix:.0f}x, convolution "
+        f"{SECONDS / t_conv:.0f}x; streaming upmix {n / FS / t_stream_upmix:.0f}x, "
+        f"partitioned convolution {n / FS / t_stream_conv:.0f}x "
+        f"({t_stream_upmix / (n // BLOCK) * 1e6:.0f} + {t_stream_conv / (n // BLOCK) * 1e6:.0f}"
+        f" us per block of {BLOCK / FS * 1e6:.0f} us)"
     )
 
 

@@ -8,7 +8,11 @@ from scipy.signal import oaconvolve
 from design.convolution import PartitionedConvolver, convolve
 
 
-@pytest.mark.parametrize("n_taps, n_samples", [(1, 10), (300, 20000), (1024, 9000)])
+# (1024, 50000): several chunks of blocks; (9000, 20000): a filter longer than a block (8192), so
+# one block's result overlaps the next two.
+@pytest.mark.parametrize(
+    "n_taps, n_samples", [(1, 10), (300, 20000), (1024, 9000), (1024, 50000), (9000, 20000)]
+)
 def test_offline_equals_oaconvolve(n_taps, n_samples):
     rng = np.random.default_rng(n_taps)
     h = rng.normal(size=(4, 3, n_taps))
@@ -17,7 +21,7 @@ def test_offline_equals_oaconvolve(n_taps, n_samples):
     assert_allclose(convolve(h, x), expected, atol=1e-10 * np.abs(expected).max())
 
 
-@pytest.mark.parametrize("block", [1, 64, 256, 1000])
+@pytest.mark.parametrize("block", [1, 64, 256, 700, 1000])  # 700, 1000: a single partition
 def test_streaming_equals_offline(block):
     rng = np.random.default_rng(block)
     h = rng.normal(size=(2, 3, 700))

@@ -33,6 +33,25 @@ def test_streaming_upmix_equals_offline(method, block):
     assert_allclose(out[:, lag:], offline[:, : n - lag], atol=1e-9)
 
 
+def test_streaming_upmix_takes_blocks_of_any_size_in_bounded_memory():
+    # Irregular block sizes (1 sample up to longer than the history kept) exercise the reuse and
+    # the growth of the history arrays; the output must still be the offline upmix, lagged.
+    x = _stereo(60000, seed=2)
+    offline = np.vstack(upmix_lrc(x, FS, nperseg=1024, hop=256))
+    up = StreamingUpmix(FS, nperseg=1024, hop=256)
+    sizes = np.resize([1, 700, 33, 5000, 256, 2], 60)
+    edges = np.concatenate([[0], np.cumsum(sizes)])
+    edges = edges[edges <= x.shape[1]]
+    out = np.concatenate(
+        [up.process(x[:, a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)], axis=1
+    )
+    n = edges[-1]
+    assert_allclose(out[:, up.latency :], offline[:, : n - up.latency], atol=1e-9)
+    for _ in range(400):  # 100 000 more samples in blocks of 256: the history does not grow
+        up.process(x[:, :256])
+    assert up._input._data.shape[1] <= 2 * (5000 + 4 * 1024)
+
+
 def test_streaming_renderer_equals_offline_after_the_latency():
     chain = design_chain(default_scene(), n_taps=256)
     x = 0.1 * _stereo(12000, seed=1)
