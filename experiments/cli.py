@@ -14,6 +14,12 @@ Subcommands
 ``soundstage render IN.wav -o FEEDS.wav [--binaural PREVIEW.wav] [--scene SCENE.toml]``
     Designs the chain for the default scene (or the TOML scene, :mod:`experiments.scene_file`)
     and renders the stereo file to one channel per driver; optionally also the listener's ears.
+``soundstage evaluate [SCENE.toml] [-o OUTDIR] [--eval-head HEAD] [--no-zones] [--zone-step M]``
+    Designs the chain for the scene (default: the built-in default scene) and writes the
+    evaluation report of :mod:`experiments.report` into OUTDIR (default ``evaluation``):
+    ``metrics.json``, ``report.md`` and its figures. ``--eval-head`` evaluates on another head
+    model than the scene's (design on the sphere, judge on KEMAR); the zone maps cover +-0.6 m
+    around the listener in steps of ``--zone-step`` (default 0.2 m).
 
 Exit codes: 0 on success, 2 on a usage error, unreadable input or unwritable output (the reason is
 printed on stderr). Plots use matplotlib's non-interactive Agg backend.
@@ -86,6 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
     rend.add_argument("-o", "--output", required=True, help="driver-feed WAV file to write")
     rend.add_argument("--binaural", help="also write the listener's ear signals to this WAV")
     rend.add_argument("--scene", help="TOML scene file (default: the built-in default scene)")
+    ev = sub.add_parser(
+        "evaluate",
+        help="design the chain for a scene and write the evaluation report",
+        description="Design the chain for a scene and compare it with matrix mixing and a "
+        "stereo pair: metrics.json, report.md and figures in OUTDIR.",
+    )
+    ev.add_argument("scene", nargs="?", help="TOML scene file (default: the default scene)")
+    ev.add_argument(
+        "-o", "--outdir", default="evaluation", help="output directory (default: %(default)s)"
+    )
+    ev.add_argument(
+        "--eval-head", choices=HEAD_CHOICES, help="judge on this head model instead of the scene's"
+    )
+    ev.add_argument("--no-zones", action="store_true", help="skip the zone maps")
+    ev.add_argument(
+        "--zone-step", type=float, default=0.2, help="zone-map grid step in m (default: 0.2)"
+    )
     return parser
 
 
@@ -112,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(Path(args.outdir), args.head, quick=args.quick)
         if args.command == "render":
             return _render(args)
+        if args.command == "evaluate":
+            return _evaluate(args)
     except _UsageError as exc:
         print(f"soundstage {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -168,6 +193,41 @@ def _render(args: argparse.Namespace) -> int:
             print(f"wrote {args.binaural} (left and right ear)")
     except ValueError as exc:
         raise _UsageError(str(exc)) from exc
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """Run the ``evaluate`` subcommand."""
+    import dataclasses
+
+    from design.chain import design_chain
+    from experiments.report import default_zone_grid, write_report
+    from experiments.scene_file import load_scene
+
+    try:
+        if args.scene:
+            scene = load_scene(args.scene)
+        else:
+            from acoustics.scene import default_scene
+
+            scene = default_scene()
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from exc
+    if not np.isfinite(args.zone_step) or args.zone_step <= 0:
+        raise _UsageError(f"--zone-step must be a positive length in m, got {args.zone_step}")
+    outdir = _prepare_outdir(Path(args.outdir))
+    chain = design_chain(scene, fs=_FS)
+    true = scene
+    if args.eval_head:
+        lis = dataclasses.replace(scene.listener, head=_make_head(args.eval_head))
+        true = dataclasses.replace(scene, listener=lis)
+    grid = False if args.no_zones else default_zone_grid(true, step=args.zone_step)
+    try:
+        written = write_report(chain, true, outdir, zone_grid=grid)
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from exc
+    for p in written:
+        print(f"wrote {p}")
     return 0
 
 

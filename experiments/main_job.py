@@ -12,7 +12,10 @@ Steps (each shown on a progress bar):
 5. binaural previews in the room of the chain, of matrix mixing and of a reference stereo pair at
    +-30 deg (WAV, left and right ear), scaled by one common factor so that they compare;
 6. plots of the chain's filters and of its ear responses, and ``chain_summary.json`` (separation at
-   the listener, latency, files).
+   the listener, latency, files);
+7. the evaluation report (:func:`experiments.report.write_report`): the chain against matrix mixing
+   and the stereo pair in the room, ``metrics.json``, ``report.md`` and figures, with zone maps on
+   a 3 x 3 grid 0.3 m apart around the listener (``soundstage evaluate`` maps finer grids).
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ def run_main_job(outdir: Path, *, head=None, progress: bool = True) -> list[Path
 
     start = time.perf_counter()
     written: list[Path] = []
-    steps = tqdm(total=6, desc="soundstage demo", disable=not progress, unit="step")
+    steps = tqdm(total=7, desc="soundstage demo", disable=not progress, unit="step")
 
     mixture = synthetic_mixture(FS, CLIP_SECONDS, seed=0)
     stereo = mixture.stereo
@@ -140,6 +143,15 @@ def run_main_job(outdir: Path, *, head=None, progress: bool = True) -> list[Path
     path = outdir / "chain_summary.json"
     path.write_text(json.dumps(summary, indent=2) + "\n")
     written.append(path)
+    steps.update()
+
+    from experiments.report import default_zone_grid, write_report
+
+    steps.set_postfix_str("evaluation report")
+    grid = default_zone_grid(scene, half_width=0.3, step=0.3)
+    written.extend(
+        write_report(chain, scene, outdir, zone_grid=grid, progress=False, title="soundstage demo")
+    )
     steps.update()
     steps.close()
     return written

@@ -109,6 +109,13 @@ CHAIN_FILES = (
     "binaural_reference.wav",
     "chain_filters.png",
     "chain_summary.json",
+    "report.md",
+    "metrics.json",
+    "eval_separation.png",
+    "eval_azimuth.png",
+    "eval_depth.png",
+    "eval_zones.png",
+    "eval_beam.png",
 )
 
 
@@ -149,3 +156,30 @@ def test_render_command(tmp_path, capsys):
     scene.write_text("[listner]\n")
     assert main(["render", str(src), "-o", str(out), "--scene", str(scene)]) == 2
     assert "unknown table" in capsys.readouterr().err
+
+
+def test_demo_ends_with_the_evaluation_report(demo_dir):
+    metrics = json.loads((demo_dir / "metrics.json").read_text())
+    assert set(metrics["systems"]) == {"chain", "matrix_mixing", "stereo_pair"}
+    assert metrics["systems"]["chain"]["critical_distance_m"] > 0  # the demo is in a room
+    assert len(metrics["zones"]["chain"]["grid_x"]) == 3
+    report = (demo_dir / "report.md").read_text()
+    assert "| measure | chain | matrix mixing | stereo pair |" in report
+    assert "![eval_zones](eval_zones.png)" in report
+
+
+def test_evaluate_command(tmp_path, capsys):
+    out = tmp_path / "ev"
+    scene = tmp_path / "scene.toml"
+    scene.write_text("[listener]\nposition = [2.0, 0.0, 0.0]\n")
+    assert main(["evaluate", str(scene), "-o", str(out), "--zone-step", "0.3"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    chain, mm = metrics["systems"]["chain"], metrics["systems"]["matrix_mixing"]
+    assert chain["width_deg"] > mm["width_deg"]
+    assert metrics["zones"]["chain"]["grid_y"] == pytest.approx([-0.6, -0.3, 0.0, 0.3, 0.6])
+    assert (out / "report.md").is_file() and (out / "eval_zones.png").is_file()
+    assert main(["evaluate", "-o", str(out), "--no-zones", "--eval-head", "point"]) == 0
+    assert "zones" not in json.loads((out / "metrics.json").read_text())
+    assert main(["evaluate", "-o", str(out), "--zone-step", "-1"]) == 2
+    assert "--zone-step" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "missing.toml"), "-o", str(out)]) == 2
