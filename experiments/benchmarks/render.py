@@ -9,6 +9,11 @@ same run (after the same offline upmix). Printed: real-time factors (audio secon
 computing second) and the ratios; the agreement of the three outputs; and the two stages of each
 renderer timed alone (upmix, convolution), which shows where the time goes.
 
+The upmix runs in float32 by default (:mod:`design.upmix`); :func:`design.chain.render`'s
+convolution is float64. The line "offline f32" times the same render with the convolution in
+float32 too (``convolve(..., precision="float32")``), and the run prints how far each float32
+result lies from its float64 counterpart, relative to the peak.
+
 Every time is the best of ``REPEATS`` runs after one warm-up run on a short input (FFT plans,
 first-touch memory), the convention of :mod:`timeit`: the minimum is the run least disturbed by
 other processes on the machine.
@@ -45,11 +50,11 @@ def naive(chain, stereo):
     return out
 
 
-def stream(processor, signal: np.ndarray) -> np.ndarray:
-    """Feed ``signal`` to ``processor.process`` in blocks of ``BLOCK``; concatenate the outputs."""
+def stream(processor, signal: np.ndarray, block: int = BLOCK) -> np.ndarray:
+    """Feed ``signal`` to ``processor.process`` in blocks of ``block``; concatenate the outputs."""
     processor.reset()
-    n = (signal.shape[1] // BLOCK) * BLOCK
-    blocks = [signal[:, i : i + BLOCK] for i in range(0, n, BLOCK)]
+    n = (signal.shape[1] // block) * block
+    blocks = [signal[:, i : i + block] for i in range(0, n, block)]
     return np.concatenate([processor.process(b) for b in blocks], axis=1)
 
 
@@ -72,6 +77,9 @@ def main() -> None:
     stream(streamer, stereo[:, : 16 * BLOCK])
 
     t_offline, offline = best_time(lambda: render(chain, stereo, FS))
+    t_f32, offline_f32 = best_time(
+        lambda: convolve(chain.filters, _paths(chain, stereo), precision="float32")
+    )
     t_stream, streamed = best_time(lambda: stream(streamer, stereo))
     t_naive, baseline = best_time(lambda: naive(chain, stereo))
 
@@ -80,9 +88,16 @@ def main() -> None:
     opts = dict(method=chain.upmix, **chain.upmix_options)
     t_upmix, _ = best_time(lambda: upmix_lrc(stereo, FS, **opts))
     t_conv, _ = best_time(lambda: convolve(chain.filters, paths))
+    t_conv32, _ = best_time(lambda: convolve(chain.filters, paths, precision="float32"))
+    t_upmix64, upmix64 = best_time(lambda: upmix_lrc(stereo, FS, precision="float64", **opts))
+    peak = np.abs(stereo).max()
+    err_upmix32 = np.max(np.abs(paths - np.vstack(upmix64))) / peak
+    offline64 = convolve(chain.filters, np.vstack(upmix64))
     t_stream_upmix, _ = best_time(lambda: stream(StreamingUpmix(FS, **opts), stereo))
-    convolver = PartitionedConvolver(chain.filters, BLOCK)
-    t_stream_conv, _ = best_time(lambda: stream(convolver, paths))
+    # The renderer's convolver steps one upmix hop at a time (design.streaming): time that one.
+    step = streamer._convolver.block_size
+    convolver = PartitionedConvolver(chain.filters, step)
+    t_stream_conv, _ = best_time(lambda: stream(convolver, paths, step))
 
     n = streamed.shape[1]
     lag = streamer.latency
@@ -93,6 +108,10 @@ def main() -> None:
         f"{SECONDS:g} s at {FS:g} Hz (best of {REPEATS} runs each)"
     )
     print(f"  offline   {t_offline:6.3f} s  real-time factor {SECONDS / t_offline:7.1f}x")
+    print(
+        f"  offline f32 {t_f32:4.3f} s  real-time factor {SECONDS / t_f32:7.1f}x "
+        f"(float32 convolution too)"
+    )
     print(
         f"  streaming {t_stream:6.3f} s  real-time factor {n / FS / t_stream:7.1f}x "
         f"(block {BLOCK}, latency {lag} samples)"
@@ -105,10 +124,16 @@ def main() -> None:
         f"  offline / naive speed {t_naive / t_offline:.1f}x; streaming vs offline max "
         f"difference {err_stream:.1e}, naive vs offline {err_naive:.1e}"
     )
+    dev = [np.max(np.abs(y - offline64)) / np.abs(offline64).max() for y in (offline, offline_f32)]
     print(
-        f"  stages alone: offline upmix {SECONDS / t_upmix:.0f}x, convolution "
-        f"{SECONDS / t_conv:.0f}x; streaming upmix {n / FS / t_stream_upmix:.0f}x, "
-        f"partitioned convolution {n / FS / t_stream_conv:.0f}x "
+        f"  float32 vs float64, max difference re peak: upmix paths {err_upmix32:.1e}, "
+        f"render {dev[0]:.1e}, render with float32 convolution {dev[1]:.1e}"
+    )
+    print(
+        f"  stages alone: offline upmix {SECONDS / t_upmix:.0f}x "
+        f"(float64 {SECONDS / t_upmix64:.0f}x), convolution {SECONDS / t_conv:.0f}x "
+        f"(float32 {SECONDS / t_conv32:.0f}x); streaming upmix {n / FS / t_stream_upmix:.0f}x, "
+        f"partitioned convolution (block {step}) {n / FS / t_stream_conv:.0f}x "
         f"({t_stream_upmix / (n // BLOCK) * 1e6:.0f} + {t_stream_conv / (n // BLOCK) * 1e6:.0f}"
         f" us per block of {BLOCK / FS * 1e6:.0f} us)"
     )

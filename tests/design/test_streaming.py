@@ -49,7 +49,7 @@ def test_streaming_upmix_takes_blocks_of_any_size_in_bounded_memory():
     assert_allclose(out[:, up.latency :], offline[:, : n - up.latency], atol=1e-9)
     for _ in range(400):  # 100 000 more samples in blocks of 256: the history does not grow
         up.process(x[:, :256])
-    assert up._input._data.shape[1] <= 2 * (5000 + 4 * 1024)
+    assert up._stereo.shape[1] <= 2 * (5000 + 4 * 1024)
 
 
 def test_streaming_renderer_equals_offline_after_the_latency():

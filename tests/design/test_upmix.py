@@ -80,17 +80,26 @@ def test_centre_panned_source_gives_c_equal_to_mid(mix, method, stft):
     assert_allclose(L, 0.0, atol=1e-6 * np.max(np.abs(v)))
 
 
+# float64 checks the frame grid, windows and FFT convention to rounding (1e-12 of the peak);
+# float32 (the default) checks that the fast path computes the same thing: its rounding alone
+# deviates by ~2e-7 of the peak (measured, module docstring), so 2e-6 admits rounding but no
+# misplaced frame or window (an O(1) error).
+PRECISION_TOL = {"float64": 1e-12, "float32": 2e-6}
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32"])
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("stft, n", [((2048, 512), 40000), ((1000, 300), 30001), ((64, 7), 5000),
                                      ((2048, 512), 1500)])  # fmt: skip
-def test_batched_frames_equal_short_time_fft_stft_and_istft(mix, method, stft, n):
+def test_batched_frames_equal_short_time_fft_stft_and_istft(mix, method, stft, n, precision):
     # upmix_lrc transforms ShortTimeFFT's frames itself, in chunks of 64 (the first three cases
     # span several chunks). Reference: scipy's own ShortTimeFFT.stft / istft, frame by frame, with
     # its default phase_shift (the centre is bin-wise, so the phase convention must not matter),
-    # and the same centre estimator. Both are the same sums of rounded products: ~1e-15.
+    # and the same centre estimator, in float64. In float64 both are the same sums of rounded
+    # products: ~1e-15.
     nperseg, hop = stft
     x = mix.stereo[:, :n]
-    L, R, C = upmix_lrc(x, FS, method=method, nperseg=nperseg, hop=hop)
+    L, R, C = upmix_lrc(x, FS, method=method, nperseg=nperseg, hop=hop, precision=precision)
     p = UpmixParams(method, nperseg, hop)
     sft = ss.ShortTimeFFT(ss.windows.hann(nperseg, sym=False), hop, FS)
     padded = np.pad(x, ((0, 0), (0, max(nperseg - n, 0))))  # stft needs >= nperseg/2 samples
@@ -99,16 +108,18 @@ def test_batched_frames_equal_short_time_fft_stft_and_istft(mix, method, stft, n
     lam = np.exp(-hop / (FS * p.smoothing_s))
     centre = np.swapaxes(_centre_spectrum(spectra, p, lam), -1, -2)
     expected = sft.istft(centre, k1=padded.shape[1])[:n]
-    assert_allclose(C, expected, rtol=0, atol=1e-12 * np.abs(x).max())
-    assert_allclose(L, x[0] - C, rtol=0, atol=1e-15)
+    assert_allclose(C, expected, rtol=0, atol=PRECISION_TOL[precision] * np.abs(x).max())
+    assert_allclose(L, x[0] - C, rtol=0, atol=1e-15)  # the sides are formed in float64 always
 
 
+@pytest.mark.parametrize("precision", ["float64", "float32"])
 @pytest.mark.parametrize("n", [1, 100, 1500])
-def test_input_shorter_than_a_window_is_padded_not_refused(n):
+def test_input_shorter_than_a_window_is_padded_not_refused(n, precision):
     v = np.random.default_rng(n).standard_normal(n)
+    tol = PRECISION_TOL[precision] * np.abs(v).max()  # as above: rounding of the round trip
     for method in METHODS:
-        L, R, C = upmix_lrc(np.stack([v, v]), FS, method=method)
-        assert_allclose(C, v, rtol=0, atol=1e-12)  # zero-padding keeps the STFT round trip exact
+        L, R, C = upmix_lrc(np.stack([v, v]), FS, method=method, precision=precision)
+        assert_allclose(C, v, rtol=0, atol=tol)  # zero-padding keeps the STFT round trip exact
 
 
 @pytest.mark.parametrize("name", ["left", "right"])
@@ -319,6 +330,8 @@ GOOD = np.zeros((2, 4800))
         ((GOOD, FS), {"centre_gain": -1.0}, ValueError, "centre_gain"),
         ((GOOD, FS), {"panning_width": np.nan}, ValueError, "panning_width"),
         ((GOOD, FS), {"side_regularization": -0.1}, ValueError, "side_regularization"),
+        ((GOOD, FS), {"precision": "float16"}, ValueError, "precision"),
+        ((GOOD, FS), {"precision": 32}, TypeError, "precision"),
     ],
 )
 def test_upmix_refuses_bad_input(args, kwargs, exc, name):
