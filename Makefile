@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check acoustics design experiments
+	$(BIN)/ruff check acoustics design experiments tests
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -71,7 +71,7 @@ class TransferMatrix:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        h = as_complex_array(self.H, "H").copy()
+        h = as_complex_array(self.H, "H")  # a new array (astype copies): no second copy
         if h.ndim != 3:
             raise ValueError(f"H must have shape (n_receivers, n_sources, n_freqs), got {h.shape}")
         freqs = as_freqs(self.freqs).copy()
