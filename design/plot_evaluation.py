@@ -135,6 +135,31 @@ def plot_depth(evaluation: Evaluation, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
+def _mark_device(ax: Axes, zone: ZoneMap, x: float, y: float) -> None:
+    """Mark the device: a square inside the map, else an arrow at the map's edge pointing to it."""
+    dx, dy = np.diff(zone.x[:2])[0] / 2, np.diff(zone.y[:2])[0] / 2
+    x_lo, x_hi, y_lo, y_hi = zone.x[0] - dx, zone.x[-1] + dx, zone.y[0] - dy, zone.y[-1] + dy
+    if x_lo <= x <= x_hi and y_lo <= y <= y_hi:
+        ax.plot(y, x, "ks", ms=8)
+        ax.annotate("device", (y, x), xytext=(4, 4), textcoords="offset points", fontsize=8)
+        return
+    # Where the line from the map's centre to the device leaves the map.
+    cx, cy = (x_lo + x_hi) / 2, (y_lo + y_hi) / 2
+    t = min(
+        (x_hi - cx) / (x - cx) if x > cx else (x_lo - cx) / (x - cx) if x < cx else np.inf,
+        (y_hi - cy) / (y - cy) if y > cy else (y_lo - cy) / (y - cy) if y < cy else np.inf,
+    )
+    ex, ey = cx + t * (x - cx), cy + t * (y - cy)
+    ax.annotate(
+        f"device at ({x:g}, {y:g}) m",
+        xy=(ey, ex),
+        xytext=(cy + 0.7 * t * (y - cy), cx + 0.7 * t * (x - cx)),
+        arrowprops={"arrowstyle": "->", "color": "k"},
+        fontsize=8,
+        ha="center",
+    )
+
+
 def plot_zone_map(
     zone: ZoneMap,
     *,
@@ -155,7 +180,7 @@ def plot_zone_map(
     yaw_index : int, optional
         Which head yaw of ``zone.yaw_offsets_deg``.
     device_xy : (float, float), optional
-        Where to mark the device.
+        The device's world (x, y): marked on the map, or by an arrow at the map's edge.
     ax : Axes, optional
     """
     if not isinstance(zone, ZoneMap):
@@ -179,8 +204,7 @@ def plot_zone_map(
     if 0 < sweet.sum() < sweet.size:
         ax.contour(zone.y, zone.x, sweet, levels=[0.5], colors="k", linewidths=1.5)
     if device_xy is not None:
-        ax.plot(device_xy[1], device_xy[0], "ks", ms=8, label="device")
-        ax.legend(loc="upper right")
+        _mark_device(ax, zone, float(device_xy[0]), float(device_xy[1]))
     ax.set_xlabel("y (m)")
     ax.set_ylabel("x (m)")
     ax.set_aspect("equal")

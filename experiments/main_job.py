@@ -15,7 +15,7 @@ Steps (each shown on a progress bar):
    the listener, latency, files);
 7. the evaluation report (:func:`experiments.report.write_report`): the chain against matrix mixing
    and the stereo pair in the room, ``metrics.json``, ``report.md`` and figures, with zone maps on
-   a 3 x 3 grid 0.3 m apart around the listener (``soundstage evaluate`` maps finer grids).
+   a 7 x 7 grid 0.2 m apart around the listener.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def run_main_job(outdir: Path, *, head=None, progress: bool = True) -> list[Path
     from experiments.report import default_zone_grid, write_report
 
     steps.set_postfix_str("evaluation report")
-    grid = default_zone_grid(scene, half_width=0.3, step=0.3)
+    grid = default_zone_grid(scene)
     written.extend(
         write_report(chain, scene, outdir, zone_grid=grid, progress=False, title="soundstage demo")
     )

@@ -162,7 +162,7 @@ def test_demo_ends_with_the_evaluation_report(demo_dir):
     metrics = json.loads((demo_dir / "metrics.json").read_text())
     assert set(metrics["systems"]) == {"chain", "matrix_mixing", "stereo_pair"}
     assert metrics["systems"]["chain"]["critical_distance_m"] > 0  # the demo is in a room
-    assert len(metrics["zones"]["chain"]["grid_x"]) == 3
+    assert len(metrics["zones"]["chain"]["grid_x"]) == 7
     report = (demo_dir / "report.md").read_text()
     assert "| measure | chain | matrix mixing | stereo pair |" in report
     assert "![eval_zones](eval_zones.png)" in report
