@@ -20,6 +20,9 @@ Subcommands
     ``metrics.json``, ``report.md`` and its figures. ``--eval-head`` evaluates on another head
     model than the scene's (design on the sphere, judge on KEMAR); the zone maps cover +-0.6 m
     around the listener in steps of ``--zone-step`` (default 0.2 m).
+``soundstage figures [-o OUTDIR] [--dpi N]``
+    Writes the seven reference figures of :mod:`experiments.figures` (``fig1_geometry.png`` ...
+    ``fig7_signal_flow.png``) into OUTDIR (default ``docs/figures``, the README's gallery).
 
 Exit codes: 0 on success, 2 on a usage error, unreadable input or unwritable output (the reason is
 printed on stderr). Plots use matplotlib's non-interactive Agg backend.
@@ -109,6 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--zone-step", type=float, default=0.2, help="zone-map grid step in m (default: 0.2)"
     )
+    figs = sub.add_parser(
+        "figures",
+        help="write the seven reference figures",
+        description="Compute and plot the seven reference figures into OUTDIR.",
+    )
+    figs.add_argument(
+        "-o", "--outdir", default="docs/figures", help="output directory (default: %(default)s)"
+    )
+    figs.add_argument("--dpi", type=int, default=90, help="PNG resolution (default: %(default)s)")
     return parser
 
 
@@ -137,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _render(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "figures":
+            return _figures(args)
     except _UsageError as exc:
         print(f"soundstage {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -227,6 +241,21 @@ def _evaluate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise _UsageError(str(exc)) from exc
     for p in written:
+        print(f"wrote {p}")
+    return 0
+
+
+def _figures(args: argparse.Namespace) -> int:
+    """Run the ``figures`` subcommand."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from experiments.figures import make_all
+
+    if not 20 <= args.dpi <= 600:
+        raise _UsageError(f"--dpi must lie in [20, 600], got {args.dpi}")
+    outdir = _prepare_outdir(Path(args.outdir))
+    for p in make_all(outdir, dpi=args.dpi):
         print(f"wrote {p}")
     return 0
 

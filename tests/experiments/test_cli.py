@@ -183,3 +183,9 @@ def test_evaluate_command(tmp_path, capsys):
     assert main(["evaluate", "-o", str(out), "--zone-step", "-1"]) == 2
     assert "--zone-step" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "missing.toml"), "-o", str(out)]) == 2
+
+
+def test_figures_command_refuses_a_bad_dpi(tmp_path, capsys):
+    # The figures themselves are tested in test_figures.py (make_all writes all seven).
+    assert main(["figures", "-o", str(tmp_path), "--dpi", "5"]) == 2
+    assert "--dpi" in capsys.readouterr().err
