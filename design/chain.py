@@ -42,6 +42,15 @@ __all__ = [
     "binaural_preview",
 ]
 
+#: Keywords of :func:`design.beamforming.null_beam` that ``design_chain(beam_options=...)`` passes.
+_BEAM_OPTIONS = (
+    "null_depth_db",
+    "lobe_half_width_deg",
+    "lobe_tolerance_db",
+    "null_width_deg",
+    "wng_floor_db",
+)
+
 #: The chain's paths (the upmix outputs), in filter order.
 PATHS: tuple[str, str, str] = ("left", "right", "centre")
 
@@ -120,6 +129,7 @@ def design_chain(
     beam_band_hz: tuple[float, float] = (500.0, 3000.0),
     upmix: str | None = "side_decorrelated",
     upmix_options: dict[str, Any] | None = None,
+    beam_options: dict[str, Any] | None = None,
 ) -> Chain:
     """Design the full chain for a scene: upmix, virtualization + CTC on L/R, a beam on C.
 
@@ -150,6 +160,10 @@ def design_chain(
         Upmix method; ``None`` feeds the stereo channels to the L/R paths and silence to C.
     upmix_options : dict, optional
         Keyword arguments of the upmix.
+    beam_options : dict, optional
+        The centre beam's effort and shape, keyword arguments of
+        :func:`design.beamforming.null_beam`: ``null_depth_db``, ``lobe_half_width_deg``,
+        ``lobe_tolerance_db``, ``null_width_deg``, ``wng_floor_db`` (its defaults otherwise).
 
     Returns
     -------
@@ -177,6 +191,12 @@ def design_chain(
     lo, hi = (as_positive(v, "beam_band_hz") for v in beam_band_hz)
     if not lo < hi < fs / 2:
         raise ValueError(f"beam_band_hz must satisfy 0 < f_lo < f_hi < fs / 2, got {beam_band_hz}")
+    beam_kwargs = dict(beam_options or {})
+    unknown = set(beam_kwargs) - set(_BEAM_OPTIONS)
+    if unknown:
+        raise ValueError(
+            f"beam_options has unknown keys {sorted(unknown)}; expected some of {_BEAM_OPTIONS}"
+        )
     n_fft = 2 * int(n_taps)
     freqs = np.fft.rfftfreq(n_fft, 1.0 / fs)
     delay = n_taps // 2
@@ -219,7 +239,9 @@ def design_chain(
     w_c[:, 0] = w_c[:, 1]
     inner = np.nonzero(band)[0]
     band_tm = azimuth_transfer(scene.device, freqs[inner], az)
-    beam = null_beam(band_tm, sphere=sphere_transfer(scene.device, freqs[inner]), fs=fs)
+    beam = null_beam(
+        band_tm, sphere=sphere_transfer(scene.device, freqs[inner]), fs=fs, **beam_kwargs
+    )
     fade = _crossfade(freqs[inner], lo, hi)
     # Delay-and-sum refers its on-axis response to the device origin, the null beam to its
     # phase centre: bring delay-and-sum to the same reference before fading.
@@ -250,6 +272,7 @@ def design_chain(
         "virtualizer": virtualizer,
         "virtual_weight": weight,
         "beam_band_hz": (lo, hi),
+        "beam_options": beam_kwargs,
         "fir": dict(fir.meta),
         "ctc_separation_db": ctc.separation_db,
         "freqs": freqs,

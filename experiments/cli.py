@@ -20,6 +20,10 @@ Subcommands
     ``metrics.json``, ``report.md`` and its figures. ``--eval-head`` evaluates on another head
     model than the scene's (design on the sphere, judge on KEMAR); the zone maps cover +-0.6 m
     around the listener in steps of ``--zone-step`` (default 0.2 m).
+``soundstage sweep SWEEP.toml [--results CSV] [--workers N | --scheduler ADDR | --local-cluster N]``
+    Runs a parameter sweep (:mod:`experiments.sweep`, format in :mod:`experiments.sweep_spec`):
+    one row per run in a CSV table, written as runs finish and resumed on a rerun; local processes
+    by default, or a Dask cluster. Exit code 1 when some runs failed (errors are in the table).
 ``soundstage figures [-o OUTDIR] [--dpi N]``
     Writes the seven reference figures of :mod:`experiments.figures` (``fig1_geometry.png`` ...
     ``fig7_signal_flow.png``) into OUTDIR (default ``docs/figures``, the README's gallery).
@@ -112,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--zone-step", type=float, default=0.2, help="zone-map grid step in m (default: 0.2)"
     )
+    from experiments.sweep import add_arguments
+
+    add_arguments(
+        sub.add_parser(
+            "sweep",
+            help="run a parameter sweep (local processes or a Dask cluster), resumable",
+            description="Run a parameter sweep: one row per run in a results table.",
+        )
+    )
     figs = sub.add_parser(
         "figures",
         help="write the seven reference figures",
@@ -151,6 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _evaluate(args)
         if args.command == "figures":
             return _figures(args)
+        if args.command == "sweep":
+            from experiments.sweep import run_command
+
+            return run_command(args)
     except _UsageError as exc:
         print(f"soundstage {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -120,3 +120,32 @@ def test_render_in_float32_deviates_by_rounding_only(chain):
     assert np.max(np.abs(fast - exact)) < 2e-6 * np.max(np.abs(exact))
     with pytest.raises(ValueError, match="precision"):
         render(chain, x, FS, precision="half")
+
+
+def test_beam_options_reach_the_null_beam():
+    from acoustics.freefield import sphere_transfer
+    from acoustics.metrics import directivity_factor
+    from acoustics.scene import azimuth_transfer
+
+    scene = default_scene()
+    chains = [
+        design_chain(scene, n_taps=512, beam_options=o) for o in ({}, {"null_depth_db": 40.0})
+    ]
+    assert chains[1].meta["beam_options"] == {"null_depth_db": 40.0}
+    # Asking for 40 dB wall nulls instead of 20 dB deepens them at +-90 deg, at the cost of
+    # directivity elsewhere (the constraint takes the freedom the objective had).
+    f = np.geomspace(600.0, 2500.0, 12)
+    t = np.arange(512) / FS
+    sphere = sphere_transfer(scene.device, f)
+    at = azimuth_transfer(scene.device, f, np.array([0.0, 90.0, -90.0]))
+    nulls, qs = [], []
+    for c in chains:
+        w = c.filters[:, 2] @ np.exp(-2j * np.pi * np.outer(t, f))
+        y = np.einsum("rsf,sf->rf", at.H, w)
+        nulls.append(float(np.max(20 * np.log10(np.abs(y[1:]) / np.abs(y[0])))))
+        qs.append(float(np.mean(directivity_factor(sphere, w))))
+    print(f"worst wall null {nulls[0]:.1f} -> {nulls[1]:.1f} dB, Q {qs[0]:.2f} -> {qs[1]:.2f}")
+    assert nulls[0] < -15.0 and nulls[1] < nulls[0] - 6.0
+    assert qs[1] < qs[0]
+    with pytest.raises(ValueError, match="beam_options"):
+        design_chain(scene, beam_options={"sphere": None})

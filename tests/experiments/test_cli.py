@@ -189,3 +189,20 @@ def test_figures_command_refuses_a_bad_dpi(tmp_path, capsys):
     # The figures themselves are tested in test_figures.py (make_all writes all seven).
     assert main(["figures", "-o", str(tmp_path), "--dpi", "5"]) == 2
     assert "--dpi" in capsys.readouterr().err
+
+
+def test_sweep_command(tmp_path, capsys):
+    sweep = tmp_path / "s.toml"
+    sweep.write_text(
+        '[sweep]\nname = "tiny"\n[base]\ndesign = "matrix_mixing"\nhead = "point"\nn_pans = 3\n'
+        "[grid]\nlistener_distance = [1.5, 2.5]\n"
+    )
+    assert main(["sweep", str(sweep), "--workers", "1", "--no-progress"]) == 0
+    from experiments.sweep import read_results
+
+    rows = read_results(tmp_path / "tiny.csv")
+    assert [r["status"] for r in rows] == ["ok", "ok"]
+    assert "2 rows, 0 failed" in capsys.readouterr().out
+    sweep.write_text("[grid]\nlistener_distanse = [1.0]\n")
+    assert main(["sweep", str(sweep)]) == 2
+    assert "listener_distanse" in capsys.readouterr().err
