@@ -29,7 +29,7 @@ excluded (about 0.1 s for (b)), which favours it slightly. soundstage's is
 :func:`~acoustics.room_transfer.ear_transfer_room` / ``point_transfer_room`` (image enumeration,
 synthesis, FFTs) on rfft bins covering the same response length; for (b) the whole
 :func:`~acoustics.scene.ear_transfer` is reported as well: it adds the validation copies of
-:class:`~acoustics.transfer.TransferMatrix` (two copies of the 290 MB result and a finiteness
+:class:`~acoustics.transfer.TransferMatrix` (one copy of the 290 MB result and a finiteness
 check). Each soundstage call runs twice and the faster is kept (the first call also pays for
 page-faulting the result); the machine may be shared, so the ratios vary by about 30 %.
 """
@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--grid", type=int, default=21, help="listener grid size of case (b)")
     parser.add_argument("--kemar-grid", type=int, default=21, help="listener grid size of (c)")
     parser.add_argument(
-        "--components", type=int, default=32, help="principal components of the KEMAR set in (c)"
+        "--components", type=int, default=24, help="principal components of the KEMAR set in (c)"
     )
     parser.add_argument(
         "--exact-grid", type=int, default=2, help="sub-grid of (c) also evaluated exactly (0: none)"
