@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from acoustics._validate import as_positive
+from acoustics._validate import as_float_array, as_positive
 from acoustics.geometry import SPEED_OF_SOUND, sph_to_cart
 from acoustics.heads import HeadModel
 from acoustics.metrics import (
@@ -46,7 +46,7 @@ from acoustics.metrics import (
     erb_space,
 )
 
-__all__ = ["CueTable", "Localization", "cue_table", "localize"]
+__all__ = ["CueTable", "Localization", "cue_table", "localize", "match_cues"]
 
 #: Cue bands of the model (Hz): time differences below, level differences above 1.5 kHz.
 ITD_BAND_HZ: tuple[float, float] = (200.0, 1500.0)
@@ -211,8 +211,12 @@ def match_cues(
     itd_s: npt.ArrayLike, ild_db: npt.ArrayLike, table: CueTable, *, ild_weight: float = 1.0
 ) -> Localization:
     """Match measured cues, ``itd_s`` ``(...)`` and ``ild_db`` ``(..., n_bands)``, to a table."""
-    itd = np.asarray(itd_s, dtype=float)
-    ild = np.asarray(ild_db, dtype=float)
+    if not isinstance(table, CueTable):
+        raise TypeError(f"table must be a CueTable, got {type(table).__name__}")
+    itd = as_float_array(itd_s, "itd_s")
+    ild = np.asarray(ild_db, dtype=float)  # +-inf marks a silent band (no level cue)
+    if np.any(np.isnan(ild)):
+        raise ValueError("ild_db must not contain NaN")
     if ild.shape != itd.shape + table.ild_centres_hz.shape:
         raise ValueError(
             f"ild_db must have shape {itd.shape + table.ild_centres_hz.shape}, got {ild.shape}"

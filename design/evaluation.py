@@ -106,6 +106,10 @@ def tangent_law_deg(gains: npt.ArrayLike, *, base_deg: float = 30.0) -> NDArray[
     10.89
     """
     g = as_float_array(gains, "gains")
+    if g.ndim < 1 or g.shape[-1] != 2:
+        raise ValueError(f"gains must have shape (..., 2), got {g.shape}")
+    if np.any(g < 0) or np.any(g.sum(axis=-1) <= 0):
+        raise ValueError("gains must be non-negative and not both zero (amplitude panning)")
     ratio = (g[..., 0] - g[..., 1]) / (g[..., 0] + g[..., 1])
     return np.rad2deg(np.arctan(np.tan(np.deg2rad(base_deg)) * ratio))
 

@@ -172,3 +172,17 @@ def test_localize_bad_input(kemar_pair):
         localize(irs[:, 0], 44100.0, cue_table(head))
     with pytest.raises(ValueError, match="ild_weight"):
         localize(irs[:, 0], FS, head, ild_weight=-1.0)
+
+
+def test_match_cues_bad_input():
+    from acoustics.localization import match_cues
+
+    table = cue_table(RigidSphere())
+    n = table.ild_centres_hz.size
+    with pytest.raises(ValueError, match="itd_s"):
+        match_cues(np.nan, np.zeros(n), table)
+    with pytest.raises(ValueError, match="ild_db"):
+        match_cues(0.0, np.zeros(n + 1), table)
+    with pytest.raises(TypeError, match="table"):
+        match_cues(0.0, np.zeros(n), RigidSphere())
+    assert float(match_cues(0.0, np.zeros(n), table).azimuth_deg) == pytest.approx(0.0, abs=0.1)

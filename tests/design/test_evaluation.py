@@ -55,6 +55,10 @@ def test_pan_gains_and_tangent_law():
     assert tangent_law_deg([0.0, 1.0]) == pytest.approx(-30.0)
     with pytest.raises(ValueError, match="pan"):
         pan_gains([1.5])
+    with pytest.raises(ValueError, match="gains"):
+        tangent_law_deg([0.0, 0.0])
+    with pytest.raises(ValueError, match="gains"):
+        tangent_law_deg([1.0, 0.5, 0.2])
 
 
 def test_free_field_chain_is_wider_than_matrix_mixing(free_field):
