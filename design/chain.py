@@ -37,6 +37,7 @@ __all__ = [
     "design_chain",
     "midrange_target_db",
     "render",
+    "filter_response",
     "stereo_chain",
     "matrix_mixing_chain",
     "binaural_preview",
@@ -339,10 +340,32 @@ def render(
     return convolve(chain.filters, _paths(chain, x), precision=precision)
 
 
+def filter_response(chain: Chain, freqs: npt.ArrayLike) -> NDArray[np.complex128]:
+    """Return the chain's filters at ``freqs``, ``(n_drivers, 3, n_freqs)`` (their DTFT)."""
+    from design.fir import FIRFilterSet, frequency_response
+
+    fir = FIRFilterSet(chain.filters, chain.fs, PATHS, chain.drivers)
+    return frequency_response(fir, freqs).W
+
+
 def _side_masks(scene: Scene) -> tuple[NDArray, NDArray]:
     """Drivers on the listener's left (device -y) and right (device +y) halves."""
     y = scene.device.positions[:, 1]
     return y < -1e-9, y > 1e-9
+
+
+def _stereo_routing(scene: Scene, n_taps: int) -> NDArray[np.float64]:
+    """Return filters ``(n_drivers, 3, n_taps)``: L to the left half, R to the right, centre both.
+
+    Drivers on the device's axis (y = 0) get both inputs at half gain; the centre path is silent.
+    """
+    left, right = _side_masks(scene)
+    h = np.zeros((len(scene.device.drivers), 3, n_taps))
+    centre = ~(left | right)
+    h[left, 0, 0] = 1.0
+    h[right, 1, 0] = 1.0
+    h[centre, 0, 0] = h[centre, 1, 0] = 0.5
+    return h
 
 
 def _delta(n_taps: int, delay: int) -> NDArray[np.float64]:
@@ -356,13 +379,7 @@ def stereo_chain(scene: Scene, *, fs: float = 48000.0, n_taps: int = 1) -> Chain
 
     Drivers on the device's axis (y = 0) get both, at half gain each. No upmix, no filtering.
     """
-    left, right = _side_masks(scene)
-    n = len(scene.device.drivers)
-    h = np.zeros((n, 3, max(1, int(n_taps))))
-    centre = ~(left | right)
-    h[left, 0, 0] = 1.0
-    h[right, 1, 0] = 1.0
-    h[centre, 0, 0] = h[centre, 1, 0] = 0.5
+    h = _stereo_routing(scene, max(1, int(n_taps)))
     return Chain("stereo", fs, scene.device.driver_names, h, meta={"design": "stereo"})
 
 
@@ -388,13 +405,8 @@ def matrix_mixing_chain(
     centre_gains : (n_drivers,) array_like, optional
         Gains of the centre path; equal gains summing to 1 by default.
     """
-    left, right = _side_masks(scene)
     n = len(scene.device.drivers)
-    h = np.zeros((n, 3, 1))
-    centre = ~(left | right)
-    h[left, 0, 0] = 1.0
-    h[right, 1, 0] = 1.0
-    h[centre, 0, 0] = h[centre, 1, 0] = 0.5
+    h = _stereo_routing(scene, 1)
     g = np.full(n, 1.0 / n) if centre_gains is None else np.asarray(centre_gains, dtype=float)
     if g.shape != (n,):
         raise ValueError(f"centre_gains must have shape ({n},), got {g.shape}")

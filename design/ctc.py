@@ -214,13 +214,17 @@ def shuffler(
 
 
 def _target_db(target_db, freqs: NDArray) -> NDArray[np.float64]:
+    """Return a target separation in dB per bin from a scalar, an array or a callable."""
     if callable(target_db):
         target_db = target_db(freqs)
     t = as_float_array(target_db, "target_db")
     if t.ndim == 0:
         t = np.full(freqs.shape, float(t))
     if t.shape != freqs.shape:
-        raise ValueError(f"target_db must be a scalar or have shape {freqs.shape}, got {t.shape}")
+        raise ValueError(
+            f"target_db must be a scalar, a callable of the frequencies or have shape "
+            f"{freqs.shape} (one value per bin of the design), got shape {t.shape}"
+        )
     return t
 
 

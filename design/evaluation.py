@@ -68,7 +68,15 @@ from acoustics.metrics import (
     interaural_cross_correlation,
 )
 from acoustics.scene import Listener, ListenerGrid, Scene, ear_transfer
-from design.chain import PATHS, Chain, _reference_scene, matrix_mixing_chain, stereo_chain
+from design.chain import (
+    PATHS,
+    Chain,
+    _reference_scene,
+    _room_taps,
+    filter_response,
+    matrix_mixing_chain,
+    stereo_chain,
+)
 
 __all__ = [
     "SystemMetrics",
@@ -257,11 +265,7 @@ def _fft_length(chain: Chain, scene: Scene) -> int:
     """
     from scipy.fft import next_fast_len
 
-    reach = 0.05 * chain.fs
-    if scene.room is not None:
-        dims = scene.room.dimensions
-        reach = (scene.room.max_order + 2) * float(np.linalg.norm(dims)) / 343.0 * chain.fs
-    return next_fast_len(int(chain.filters.shape[-1] + reach), real=True)
+    return next_fast_len(chain.filters.shape[-1] + _room_taps(scene, chain.fs), real=True)
 
 
 def _listeners(scene: Scene) -> tuple[NDArray, NDArray, Any]:
@@ -337,26 +341,33 @@ def _ear_h(scene: Scene, n_fft: int, fs: float) -> NDArray[np.complex128]:
     return h.reshape(-1, 2, h.shape[1], h.shape[2])
 
 
+def _stimuli(system: Chain, pans: NDArray, n_fft: int) -> NDArray[np.complex128]:
+    """Upmix response ``(n_pans, 3, n_fft // 2 + 1)`` to the pan sweep, on the FFT grid."""
+    return _upmix_responses(system, pan_gains(pans), np.fft.rfftfreq(n_fft, 1.0 / system.fs))
+
+
 def _measure(
     system: Chain,
     scene: Scene,
     h_all: NDArray,
-    pans: NDArray,
+    u: NDArray,
     band: tuple[float, float],
     precedence_ms: float,
     with_centre_path: bool,
 ) -> dict[str, NDArray]:
-    """Every per-listener measure of a system from its ear transfer ``h_all`` (:func:`_ear_h`)."""
+    """Every per-listener measure of a system from its ear transfer ``h_all`` (:func:`_ear_h`).
+
+    ``u`` is the upmix's response to the pan sweep (:func:`_stimuli`): it does not depend on the
+    listener, so callers measure it once per system.
+    """
     fs = system.fs
     n_fft = 2 * (h_all.shape[-1] - 1)
     freqs = np.fft.rfftfreq(n_fft, 1.0 / fs)
-    gains = pan_gains(pans)
-    u = _upmix_responses(system, gains, freqs)  # (n_stim, paths, F)
     w = np.fft.rfft(system.filters, n_fft, axis=-1)  # (drivers, paths, F)
     v = _virtual_crosstalk(system, freqs)
     v_inv = None if v is None else np.moveaxis(np.linalg.inv(np.moveaxis(v, -1, 0)), 0, -1)
     table = cue_table(_listeners(scene)[2], fs=fs)
-    centre = pans.size // 2
+    centre = u.shape[0] // 2
     out: dict[str, list] = {}
     for lo in range(0, h_all.shape[0], _CHUNK):
         h = h_all[lo : lo + _CHUNK]  # (n_lis, ears, drivers, F)
@@ -398,25 +409,29 @@ def _directivity(system: Chain, scene: Scene, band: tuple[float, float]) -> floa
 
     freqs = np.geomspace(band[0], band[1], 24)
     u = _upmix_responses(system, pan_gains(np.array([0.0])), freqs)[0]  # (paths, F)
-    n_taps = system.filters.shape[-1]
-    t = np.arange(n_taps) / system.fs
-    w = np.einsum("dpn,nf->dpf", system.filters, np.exp(-2j * np.pi * t[:, None] * freqs[None, :]))
-    feeds = np.einsum("dpf,pf->df", w, u)
+    feeds = np.einsum("dpf,pf->df", filter_response(system, freqs), u)
     sphere = sphere_transfer(scene.device, freqs)
     return float(np.mean(directivity_factor(sphere, feeds)))
+
+
+def _band_t60(room, band: tuple[float, float]) -> float:
+    """Eyring's T60 averaged over the octave bands that overlap ``band``, in seconds."""
+    from acoustics.metrics import eyring_t60
+    from acoustics.room import OCTAVE_BANDS_HZ
+
+    t60 = eyring_t60(room.volume, room.wall_areas, room.absorption)
+    centres = np.asarray(OCTAVE_BANDS_HZ)
+    inside = (centres >= band[0] / np.sqrt(2)) & (centres <= band[1] * np.sqrt(2))
+    return float(np.mean(t60[inside]))
 
 
 def _critical_distance(scene: Scene, q: float, band: tuple[float, float]) -> float | None:
     if scene.room is None:
         return None
-    from acoustics.metrics import critical_distance, eyring_t60
-    from acoustics.room import OCTAVE_BANDS_HZ
+    from acoustics.metrics import critical_distance
 
     room = scene.room
-    t60 = eyring_t60(room.volume, room.wall_areas, room.absorption)
-    centres = np.asarray(OCTAVE_BANDS_HZ)
-    inside = (centres >= band[0] / np.sqrt(2)) & (centres <= band[1] * np.sqrt(2))
-    return float(critical_distance(room.volume, float(np.mean(t60[inside])), directivity_factor=q))
+    return float(critical_distance(room.volume, _band_t60(room, band), directivity_factor=q))
 
 
 # --- the public entry points -----------------------------------------------------------------
@@ -492,7 +507,8 @@ def evaluate(
         if id(sys_scene) not in h_cache:
             h_cache[id(sys_scene)] = _ear_h(sys_scene, _fft_length(chain, sys_scene), chain.fs)
         h = h_cache[id(sys_scene)]
-        m = _measure(system, sys_scene, h, pans, band, prec, name != "stereo_pair")
+        u = _stimuli(system, pans, 2 * (h.shape[-1] - 1))
+        m = _measure(system, sys_scene, h, u, band, prec, name != "stereo_pair")
         az = m["azimuth_deg"][0]
         positions, yaws, _ = _listeners(sys_scene)
         device_az = float(_device_azimuth_deg(scene, positions, yaws)[0])
@@ -596,29 +612,33 @@ def zone_maps(
     shape = (yaw_off.size, xs.size, ys.size)
     maps = {}
     bar = tqdm(total=len(SYSTEMS) * yaw_off.size, desc="zone maps", disable=not progress)
-    h_cache: dict[tuple[int, float], NDArray] = {}
-    for name, (system, sys_scene) in _systems(chain, scene).items():
-        fields: dict[str, list] = {k: [] for k in ("sep", "bias", "width", "iacc", "drr")}
-        for off in yaw_off:
+    systems = _systems(chain, scene)
+    n_fft = {name: _fft_length(chain, sys_scene) for name, (_, sys_scene) in systems.items()}
+    stimuli = {name: _stimuli(system, pans, n_fft[name]) for name, (system, _) in systems.items()}
+    fields = {name: {k: [] for k in ("sep", "bias", "width", "iacc", "drr")} for name in systems}
+    for off in yaw_off:
+        h_by_scene: dict[int, NDArray] = {}  # the chain and matrix mixing share their scene
+        for name, (system, sys_scene) in systems.items():
             try:
                 grid_scene = dataclasses.replace(
                     sys_scene, listener=ListenerGrid(positions, base_yaw + off, head)
                 )
             except ValueError as exc:
                 raise ValueError(f"x, y: the grid does not fit the scene ({exc})") from exc
-            key = (id(sys_scene), float(off))
-            if key not in h_cache:
-                n_fft = _fft_length(chain, sys_scene)
-                h_cache[key] = _ear_h(grid_scene, n_fft, system.fs)
-            m = _measure(system, grid_scene, h_cache[key], pans, band, prec, False)
+            if id(sys_scene) not in h_by_scene:
+                h_by_scene[id(sys_scene)] = _ear_h(grid_scene, n_fft[name], system.fs)
+            h = h_by_scene[id(sys_scene)]
+            m = _measure(system, grid_scene, h, stimuli[name], band, prec, False)
             device_az = _device_azimuth_deg(scene, positions, base_yaw + off)
-            fields["sep"].append(m["ctc_separation_band_db"])
-            fields["bias"].append(m["azimuth_deg"][:, 1] - device_az)
-            fields["width"].append(m["azimuth_deg"][:, 0] - m["azimuth_deg"][:, -1])
-            fields["iacc"].append(m["centre.iacc_early"])
-            fields["drr"].append(m["centre.drr_db"])
+            f = fields[name]
+            f["sep"].append(m["ctc_separation_band_db"])
+            f["bias"].append(m["azimuth_deg"][:, 1] - device_az)
+            f["width"].append(m["azimuth_deg"][:, 0] - m["azimuth_deg"][:, -1])
+            f["iacc"].append(m["centre.iacc_early"])
+            f["drr"].append(m["centre.drr_db"])
             bar.update()
-        arr = {k: np.asarray(v).reshape(shape) for k, v in fields.items()}
+    for name in systems:
+        arr = {k: np.asarray(v).reshape(shape) for k, v in fields[name].items()}
         sweet = (arr["sep"] >= sep_min) & (np.abs(arr["bias"]) <= bias_max)
         maps[name] = ZoneMap(
             name=name,

@@ -46,7 +46,7 @@ from acoustics._validate import as_complex_array, as_float_array, as_positive
 from acoustics.plot import plot_level_map, plot_polar
 from acoustics.transfer import TransferMatrix
 from design.beamforming import BeamMetrics, beam_response
-from design.ctc import CTCDesign, separation_db
+from design.ctc import CTCDesign, _target_db, separation_db
 from design.fir import FilterSet, FIRFilterSet, frequency_response
 from design.solvers import condition_number
 
@@ -103,21 +103,6 @@ def _finite_or_nan(values: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def _optional_limit(limit_db: object) -> float | None:
     return None if limit_db is None else as_positive(limit_db, "limit_db")
-
-
-def _target_curve(target_db: object, freqs: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Return a target separation in dB per bin from a scalar, an array or a callable."""
-    if callable(target_db):
-        target_db = target_db(freqs)
-    t = as_float_array(target_db, "target_db")
-    if t.ndim == 0:
-        t = np.full(freqs.shape, float(t))
-    if t.shape != freqs.shape:
-        raise ValueError(
-            f"target_db must be a scalar, a callable of the frequencies or have shape "
-            f"{freqs.shape} (one value per bin of the design), got shape {t.shape}"
-        )
-    return t
 
 
 def _select(labels: tuple[str, ...], wanted: Sequence[str] | None, name: str) -> list[int]:
@@ -263,7 +248,7 @@ def plot_cancellation(
         )
     if len(design.filters.inputs) != 2:
         raise ValueError(f"design.filters must have two inputs, got {design.filters.inputs}")
-    target = None if target_db is None else _target_curve(target_db, freqs)
+    target = None if target_db is None else _target_db(target_db, freqs)
     keep = _positive_freqs(freqs, "design.filters.freqs")
     f = freqs[keep]
     inputs = design.filters.inputs

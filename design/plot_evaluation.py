@@ -15,11 +15,11 @@ Conventions
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
 from design.evaluation import SYSTEMS, Evaluation, ZoneMap, pan_gains, tangent_law_deg
+from design.plot import _check_ax, _new_axes
 
 __all__ = [
     "SYSTEM_COLOURS",
@@ -42,11 +42,8 @@ _ZONE_FIELDS = {
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 4.0)) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    elif not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
-    return ax
+    _check_ax(ax)
+    return _new_axes(ax, figsize)
 
 
 def _evaluation(evaluation: object) -> Evaluation:

@@ -55,11 +55,10 @@ def _separation_db(chain, scene) -> dict[str, float]:
     import dataclasses
 
     from acoustics.scene import ear_transfer
-    from design.chain import PATHS
-    from design.fir import FIRFilterSet, frequency_response
+    from design.chain import filter_response
 
     freqs = np.fft.rfftfreq(2048, 1 / FS)[1:]
-    w = frequency_response(FIRFilterSet(chain.filters, chain.fs, PATHS, chain.drivers), freqs).W
+    w = filter_response(chain, freqs)
     out = {}
     band = (freqs >= 500) & (freqs <= 4000)
     for label, s in (("free_field", dataclasses.replace(scene, room=None)), ("room", scene)):

@@ -112,6 +112,7 @@ def _figures(ev, zones, chain, scene, outdir: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     from acoustics.scene import azimuth_transfer
+    from design.chain import filter_response
     from design.evaluation import SYSTEMS
     from design.plot import plot_beam_map
     from design.plot_evaluation import (
@@ -148,8 +149,7 @@ def _figures(ev, zones, chain, scene, outdir: Path) -> list[Path]:
         save(fig, "eval_zones.png")
     freqs = np.geomspace(100.0, 16000.0, 160)
     tm = azimuth_transfer(scene.device, freqs, np.arange(-180.0, 180.0, 2.0))
-    t = np.arange(chain.filters.shape[-1]) / chain.fs
-    w = chain.filters[:, 2, :] @ np.exp(-2j * np.pi * t[:, None] * freqs[None, :])
+    w = filter_response(chain, freqs)[:, 2, :]  # the centre path
     fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
     plot_beam_map(tm, w, ax=ax)
     save(fig, "eval_beam.png")

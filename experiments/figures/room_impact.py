@@ -136,13 +136,11 @@ def compute(
     -------
     RoomImpactResult
     """
-    from scipy.fft import next_fast_len
     from scipy.signal import butter, sosfiltfilt
 
-    from acoustics.metrics import eyring_t60, interaural_cross_correlation, octave_band_filter
-    from acoustics.room import OCTAVE_BANDS_HZ
+    from acoustics.metrics import interaural_cross_correlation, octave_band_filter
     from design.chain import Chain, design_chain, matrix_mixing_chain
-    from design.evaluation import evaluate
+    from design.evaluation import _band_t60, _fft_length, evaluate
     from experiments.main_job import living_room_scene
 
     scene = living_room_scene() if scene is None else scene
@@ -159,8 +157,7 @@ def compute(
     ev = evaluate(chain, scene, n_pans=3, band_hz=(lo, hi))
     measured = [ev.systems["chain"], ev.systems["matrix_mixing"]]
 
-    reach = (scene.room.max_order + 2) * float(np.linalg.norm(scene.room.dimensions)) / 343.0 * fs
-    n_fft = next_fast_len(int(chain.filters.shape[-1] + reach), real=True)
+    n_fft = _fft_length(chain, scene)  # the evaluation's grid: filters plus the room's response
     freqs = np.fft.rfftfreq(n_fft, 1.0 / fs)
     h_room = ear_transfer(scene, freqs).H
     h_free = ear_transfer(dataclasses.replace(scene, room=None), freqs).H
@@ -192,9 +189,6 @@ def compute(
     )
 
     r = scene.room
-    t60 = eyring_t60(r.volume, r.wall_areas, r.absorption)
-    centres = np.asarray(OCTAVE_BANDS_HZ)
-    in_band = (centres >= lo / np.sqrt(2)) & (centres <= hi * np.sqrt(2))
     pair = ev.systems["stereo_pair"]
     return RoomImpactResult(
         fs=fs,
@@ -214,7 +208,7 @@ def compute(
             "directivity_factor": pair.directivity_factor,
             "critical_distance_m": pair.critical_distance_m,
         },
-        t60_s=float(np.mean(t60[in_band])),
+        t60_s=_band_t60(r, (lo, hi)),
         volume_m3=float(r.volume),
         listener_distance_m=float(np.linalg.norm(scene.listener.position - scene.device_position)),
         band_hz=(lo, hi),

@@ -108,8 +108,7 @@ def compute(
     SignalFlowResult
     """
     from acoustics.devices import stereo_pair
-    from design.chain import PATHS, Chain, design_chain
-    from design.fir import FIRFilterSet, frequency_response
+    from design.chain import PATHS, Chain, design_chain, filter_response
     from design.virtualization import iir_response
 
     scene = default_scene() if scene is None else scene
@@ -125,8 +124,7 @@ def compute(
             f"got {n_fft!r}"
         )
     freqs = np.fft.rfftfreq(n_fft, 1.0 / fs)
-    fir = FIRFilterSet(chain.filters, chain.fs, PATHS, chain.drivers)
-    response = ear_transfer(scene, freqs).apply(frequency_response(fir, freqs).W)
+    response = ear_transfer(scene, freqs).apply(filter_response(chain, freqs))
     impulse = np.fft.irfft(response, n_fft, axis=-1)
     lis = scene.listener
     offset = lis.position - scene.device_position
