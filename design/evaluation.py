@@ -62,6 +62,7 @@ from numpy.typing import NDArray
 from acoustics._validate import as_float_array, as_positive
 from acoustics.localization import cue_table, localize
 from acoustics.metrics import (
+    _band_limits,
     arrival_index,
     clarity,
     direct_to_reverberant_ratio,
@@ -444,12 +445,7 @@ def _settings(
         raise ValueError(f"n_pans must be an odd integer >= 3, got {n_pans!r}")
     if n_pans % 2 == 0:
         raise ValueError(f"n_pans must be odd so that the sweep holds the centre, got {n_pans}")
-    try:
-        lo, hi = (float(v) for v in band_hz)  # type: ignore[union-attr]
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"band_hz must be a pair (low, high) in Hz, got {band_hz!r}") from exc
-    if not (0 < lo < hi < fs / 2):
-        raise ValueError(f"band_hz must satisfy 0 < low < high < fs / 2, got {band_hz!r}")
+    lo, hi = _band_limits(band_hz, "band_hz", fs)
     prec = as_positive(precedence_ms, "precedence_ms")
     if prec < 2.0:
         raise ValueError(f"precedence_ms must be at least 2 ms (1 ms fades), got {prec:g}")
