@@ -11,9 +11,12 @@ The results table
     the run raised, ``" | "``-separated), ``seconds`` (the run's own time, in its worker), then
     :data:`METRICS`: for each system of :data:`design.evaluation.SYSTEMS` (``chain``,
     ``matrix_mixing``, ``stereo_pair``) ``<system>.width_deg``, ``.extent_deg``,
-    ``.separation_band_db``, ``.ctc_separation_band_db``, ``.centre_bias_deg``,
-    ``.centre.iacc`` / ``.iacc_early`` / ``.drr_db`` / ``.c50_db`` (phantom centre),
-    ``.centre_path.*`` (the centre path alone; empty for the stereo pair), ``.directivity_factor``
+    ``.centre_bias_deg``, ``.separation.<segment>.median_db`` / ``.p10_db`` and
+    ``.ctc_separation.<segment>.*`` (segments ``direct``, ``early``, ``full``), ``.sweet_spot``
+    (1 or 0), ``.hard_left.*`` / ``.hard_right.*`` (``iacc_early``, ``iacc_late``, ``drr_db``,
+    ``c50_db``), ``.centre.drr_db`` / ``.c50_db`` (phantom centre), ``.centre_path.*`` (the
+    centre path alone; empty for the stereo pair; DRR, C50 and late IACC empty in free field),
+    ``.directivity_factor``
     and ``.critical_distance_m`` (empty in free field). Floats are written with ``repr``, so
     they read back exactly. Each row is flushed and synced to disk when its run finishes.
 Resuming
@@ -75,11 +78,21 @@ _SYSTEMS = ("chain", "matrix_mixing", "stereo_pair")  # design.evaluation.SYSTEM
 _SCALARS = (  # this module stays light to import, for the workers and the command line)
     "width_deg",
     "extent_deg",
-    "separation_band_db",
-    "ctc_separation_band_db",
     "centre_bias_deg",
 )
-_DEPTH = ("iacc", "iacc_early", "drr_db", "c50_db")
+_SEGMENTS = ("direct", "early", "full")  # design.evaluation.SEGMENTS
+_SEPARATION = tuple(
+    f"{kind}.{seg}.{stat}"
+    for kind in ("separation", "ctc_separation")
+    for seg in _SEGMENTS
+    for stat in ("median_db", "p10_db")
+)
+_DEPTH = {
+    "hard_left": ("iacc_early", "iacc_late", "drr_db", "c50_db"),
+    "hard_right": ("iacc_early", "iacc_late", "drr_db", "c50_db"),
+    "centre": ("drr_db", "c50_db"),
+    "centre_path": ("iacc", "iacc_early", "drr_db", "c50_db"),
+}
 _ROOMLIKE = ("directivity_factor", "critical_distance_m")
 #: Metric columns of the results table, ``<system>.<measure>``.
 METRICS: tuple[str, ...] = tuple(
@@ -87,7 +100,9 @@ METRICS: tuple[str, ...] = tuple(
     for system in _SYSTEMS
     for key in (
         *_SCALARS,
-        *(f"{part}.{d}" for part in ("centre", "centre_path") for d in _DEPTH),
+        *_SEPARATION,
+        "sweet_spot",
+        *(f"{part}.{d}" for part, keys in _DEPTH.items() for d in keys),
         *_ROOMLIKE,
     )
 )
@@ -148,15 +163,19 @@ def run_one(run: Mapping[str, Any]) -> dict[str, float | None]:
         scene,
         n_pans=run["n_pans"],
         band_hz=tuple(run["band_hz"]),
-        precedence_ms=run["precedence_ms"],
+        early_ms=run["early_ms"],
     )
     out: dict[str, float | None] = {}
     for name in _SYSTEMS:
         s = ev.systems[name]
         for key in _SCALARS:
             out[f"{name}.{key}"] = float(getattr(s, key))
-        for part in ("centre", "centre_path"):
-            for key in _DEPTH:
+        for key in _SEPARATION:
+            kind, seg, stat = key.split(".")
+            out[f"{name}.{key}"] = float(getattr(getattr(s, kind)[seg], stat))
+        out[f"{name}.sweet_spot"] = float(s.sweet_spot)
+        for part, keys in _DEPTH.items():
+            for key in keys:
                 value = s.depth.get(part, {}).get(key)
                 out[f"{name}.{part}.{key}"] = None if value is None else float(value)
         for key in _ROOMLIKE:

@@ -57,8 +57,8 @@ design                  ``design`` ["chain"]: :func:`design.chain.design_chain`,
                         (:func:`design.beamforming.null_beam`): ``beam_wng_floor_db`` [-10.0],
                         ``beam_null_depth_db`` [20.0], ``beam_lobe_half_width_deg`` [45.0],
                         ``beam_null_width_deg`` [0.0].
-evaluation              ``n_pans`` [9], ``band_hz`` [[500.0, 4000.0]], ``precedence_ms`` [5.0]
-                        (:func:`design.evaluation.evaluate`).
+evaluation              ``n_pans`` [9], ``band_hz`` [[500.0, 4000.0]], ``early_ms`` [the
+                        side-wall rule] (:func:`design.evaluation.evaluate`).
 ======================  ====================================================================
 
 Parameters that do not apply to a run (``n_drivers`` for a smart speaker, ``room_size`` in free
@@ -105,7 +105,7 @@ ROOM_CHOICES: tuple[str, ...] = ("free_field", *ROOM_PRESETS, "shoebox")
 DESIGN_CHOICES: tuple[str, ...] = ("chain", "matrix_mixing")
 _UPMIX_CHOICES: tuple[str, ...] = ("passive", "side_decorrelated", "pca", "similarity")
 _PRESET_ORDER = {"living_room": 12, "bare_room": 20, "studio": 6, "shoebox": 10}
-_VERSION = "soundstage-sweep-1"  # part of every run id: bump when a run's meaning changes
+_VERSION = "soundstage-sweep-2"  # part of every run id: bump when a run's meaning changes
 
 
 class SweepError(ValueError):
@@ -153,7 +153,7 @@ PARAMETERS: dict[str, _Param] = {
     "beam_null_width_deg": _Param("float", 0.0, low=0.0, high=45.0, applies="chain"),
     "n_pans": _Param("int", 9, low=3),
     "band_hz": _Param("floats", (500.0, 4000.0), low=1.0, length=2),
-    "precedence_ms": _Param("float", 5.0, low=2.0),
+    "early_ms": _Param("float", None, low=0.5),
 }
 
 _TABLES = {"sweep", "base", "grid", "cases"}
