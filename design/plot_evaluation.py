@@ -1,4 +1,4 @@
-r"""Plots of an evaluation: separation curves, perceived azimuths, depth bars and zone maps.
+r"""Plots of an evaluation: separation curves, segments, perceived azimuths, depth and zone maps.
 
 The pattern of :mod:`design.plot`: ``plot_x(data, ..., ax=None) -> Axes`` draws on ``ax`` or on a
 new figure's axes and returns them; nothing here shows or titles a figure. The systems are drawn
@@ -7,37 +7,53 @@ in the order of :data:`design.evaluation.SYSTEMS` with one colour each throughou
 Conventions
 -----------
 * Separation in dB: ipsilateral over contralateral ear level (hard-left input at the left ear over
-  the right ear), mean of the two sides, on a logarithmic frequency axis.
+  the right ear), mean of the two sides, on a logarithmic frequency axis. Curves over frequency
+  are smoothed by fractional octaves for display only (:func:`smooth_fractional_octave`: the
+  ipsi and contra powers are each averaged over :math:`f\,2^{\pm 1/(2n)}` before their ratio);
+  the measures themselves use 1/3-octave band energies (:mod:`design.evaluation_segments`),
+  drawn by :func:`plot_segment_separation`.
 * Azimuths in degrees in the listener's frame, positive to the left, as everywhere in the toolkit.
 * Zone maps are drawn in the world frame, x down the room and y across it, with the device marked;
-  colour limits are symmetric for the centre bias.
+  colour limits are symmetric for signed errors. To compare systems, draw their maps with one
+  colour scale per measure: :func:`zone_colour_limits` gives it, ``plot_zone_map(vmin=, vmax=)``
+  takes it.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from matplotlib.axes import Axes
+from typing import Literal
 
-from design.evaluation import SYSTEMS, Evaluation, ZoneMap, pan_gains, tangent_law_deg
+import numpy as np
+import numpy.typing as npt
+from matplotlib.axes import Axes
+from numpy.typing import NDArray
+
+from design.evaluation import SEGMENTS, SYSTEMS, Evaluation, ZoneMap, pan_gains, tangent_law_deg
 from design.plot import _check_ax, _new_axes
 
 __all__ = [
     "SYSTEM_COLOURS",
+    "smooth_fractional_octave",
     "plot_separation",
+    "plot_segment_separation",
     "plot_perceived_azimuth",
     "plot_depth",
     "plot_zone_map",
+    "zone_colour_limits",
 ]
 
 #: One colour per system.
 SYSTEM_COLOURS = {"chain": "C0", "matrix_mixing": "C1", "stereo_pair": "C2"}
 _LABELS = {"chain": "chain", "matrix_mixing": "matrix mixing", "stereo_pair": "stereo pair"}
 _ZONE_FIELDS = {
-    "separation_db": ("CTC separation (dB)", "viridis", False),
-    "centre_bias_deg": ("centre bias (deg, + = left)", "RdBu_r", True),
+    "separation_db": ("early CTC separation, median (dB)", "viridis", False),
+    "centre_bias_deg": ("centre error (deg, + = left)", "RdBu_r", True),
+    "hard_left_error_deg": ("hard-left error (deg, + = left)", "RdBu_r", True),
+    "hard_right_error_deg": ("hard-right error (deg, + = left)", "RdBu_r", True),
     "width_deg": ("perceived width (deg)", "viridis", False),
-    "iacc_early": ("IACC_E of the centre", "viridis", False),
+    "iacc_early": ("IACC_E, hard left / right", "viridis", False),
     "drr_db": ("DRR of the centre (dB)", "viridis", False),
+    "early_limit_ms": ("early limit (ms)", "viridis", False),
 }
 
 
@@ -52,8 +68,48 @@ def _evaluation(evaluation: object) -> Evaluation:
     return evaluation
 
 
-def plot_separation(evaluation: Evaluation, *, kind: str = "ears", ax: Axes | None = None) -> Axes:
-    """Separation over frequency for each system.
+def smooth_fractional_octave(
+    freqs: npt.ArrayLike, power: npt.ArrayLike, *, fraction: int = 6
+) -> NDArray[np.float64]:
+    r"""Average a power spectrum ``(..., n_freqs)`` over a 1/``fraction`` octave around each bin.
+
+    For display: every bin's value becomes the mean power over the bins within
+    :math:`f\,2^{\pm 1/(2 n)}` (running sums, no loop over bins); the DC bin is kept.
+
+    Parameters
+    ----------
+    freqs : (n_freqs,) array_like
+        Evenly spaced frequencies in Hz, from 0 (an ``rfftfreq`` grid).
+    power : (..., n_freqs) array_like
+        Non-negative power (squared magnitude) at ``freqs``.
+    fraction : int, optional
+        Bandwidth denominator: 3 (1/3 octave) or 6 (1/6 octave).
+    """
+    if fraction not in (3, 6):
+        raise ValueError(f"fraction must be 3 or 6 (1/3 or 1/6 octave), got {fraction!r}")
+    f = np.asarray(freqs, dtype=float)
+    p = np.asarray(power, dtype=float)
+    if f.ndim != 1 or p.shape[-1] != f.size:
+        raise ValueError(f"power must end with the {f.size} frequencies, got shape {p.shape}")
+    if np.any(p < 0):
+        raise ValueError("power must be non-negative (a squared magnitude)")
+    half = 2.0 ** (1.0 / (2 * fraction))
+    lo = np.searchsorted(f, f / half, side="left")
+    hi = np.searchsorted(f, f * half, side="right")
+    csum = np.concatenate([np.zeros(p.shape[:-1] + (1,)), np.cumsum(p, axis=-1)], axis=-1)
+    out = (csum[..., hi] - csum[..., lo]) / np.maximum(hi - lo, 1)
+    out[..., f == 0] = p[..., f == 0]
+    return out
+
+
+def plot_separation(
+    evaluation: Evaluation,
+    *,
+    kind: Literal["ears", "ctc"] = "ears",
+    fraction: int = 6,
+    ax: Axes | None = None,
+) -> Axes:
+    """Separation of the full response over frequency for each system, octave-smoothed.
 
     Parameters
     ----------
@@ -61,6 +117,8 @@ def plot_separation(evaluation: Evaluation, *, kind: str = "ears", ax: Axes | No
         From :func:`design.evaluation.evaluate`.
     kind : {"ears", "ctc"}, optional
         At the ears, or the crosstalk cancellation with a chain's virtual crosstalk divided out.
+    fraction : {3, 6}, optional
+        Display smoothing, 1/3 or 1/6 octave (:func:`smooth_fractional_octave`).
     ax : Axes, optional
     """
     ev = _evaluation(evaluation)
@@ -72,15 +130,56 @@ def plot_separation(evaluation: Evaluation, *, kind: str = "ears", ax: Axes | No
         s = ev.systems[name]
         sep = s.separation_db if kind == "ears" else s.ctc_separation_db
         f = s.freqs
+        # Smooth the level ratio as a power ratio: ipsi power over contra power, contra = 1.
+        smooth = 10.0 * np.log10(
+            smooth_fractional_octave(f, 10.0 ** (sep / 10.0), fraction=fraction)
+        )
         keep = f >= 50.0
         ax.semilogx(
-            f[keep], np.mean(sep, axis=0)[keep], color=SYSTEM_COLOURS[name], label=_LABELS[name]
+            f[keep], np.mean(smooth, axis=0)[keep], color=SYSTEM_COLOURS[name], label=_LABELS[name]
         )
     ax.axvspan(lo, hi, color="0.9", zorder=0, label=f"band {lo:g}-{hi:g} Hz")
     ax.set_xlabel("frequency (Hz)")
-    ax.set_ylabel("separation (dB, ipsi / contra)" if kind == "ears" else "CTC separation (dB)")
+    what = "separation" if kind == "ears" else "CTC separation"
+    ax.set_ylabel(f"{what}, full response (dB, ipsi / contra; 1/{fraction} oct.)")
     ax.set_xlim(50.0, 20000.0)
     ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="best")
+    return ax
+
+
+def plot_segment_separation(
+    evaluation: Evaluation, *, kind: Literal["ears", "ctc"] = "ctc", ax: Axes | None = None
+) -> Axes:
+    """Median band separation per segment and system; the whisker down to the 10th percentile.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+        From :func:`design.evaluation.evaluate`.
+    kind : {"ears", "ctc"}, optional
+        At the ears, or the crosstalk cancellation.
+    ax : Axes, optional
+    """
+    ev = _evaluation(evaluation)
+    if kind not in ("ears", "ctc"):
+        raise ValueError(f"kind must be 'ears' or 'ctc', got {kind!r}")
+    ax = _axes(ax)
+    x = np.arange(len(SEGMENTS))
+    width = 0.8 / len(SYSTEMS)
+    for i, name in enumerate(SYSTEMS):
+        s = ev.systems[name]
+        sep = s.separation if kind == "ears" else s.ctc_separation
+        med = np.array([sep[seg].median_db for seg in SEGMENTS])
+        p10 = np.array([sep[seg].p10_db for seg in SEGMENTS])
+        pos = x + (i - (len(SYSTEMS) - 1) / 2) * width
+        ax.bar(pos, med, width, color=SYSTEM_COLOURS[name], label=_LABELS[name])
+        ax.errorbar(pos, med, yerr=[np.maximum(med - p10, 0), np.zeros_like(med)], fmt="none",
+                    ecolor="k", capsize=3)  # fmt: skip
+    ax.set_xticks(x, list(SEGMENTS))
+    what = "separation at the ears" if kind == "ears" else "CTC separation"
+    ax.set_ylabel(f"{what} (dB, band median)")
+    ax.axhline(0.0, color="0.5", lw=0.5)
     ax.legend(loc="best")
     return ax
 
@@ -112,23 +211,40 @@ def plot_perceived_azimuth(evaluation: Evaluation, *, ax: Axes | None = None) ->
 
 
 def plot_depth(evaluation: Evaluation, *, ax: Axes | None = None) -> Axes:
-    """IACC (early) and DRR of the phantom centre for each system, as bars on two scales."""
+    """Early and late IACC of the hard-left/right stimuli, and the centre's DRR, per system.
+
+    IACCs are the mean of the hard-left and hard-right stimuli (left axis); the phantom centre's
+    DRR is on the right axis, drawn only where the scene has a reverberant part.
+    """
     ev = _evaluation(evaluation)
     ax = _axes(ax)
     x = np.arange(len(SYSTEMS))
-    iacc = [ev.systems[n].depth["centre"]["iacc_early"] for n in SYSTEMS]
-    drr = [ev.systems[n].depth["centre"]["drr_db"] for n in SYSTEMS]
     colours = [SYSTEM_COLOURS[n] for n in SYSTEMS]
-    ax.bar(x - 0.2, iacc, 0.4, color=colours, alpha=0.55, label="IACC_E (left axis)")
+
+    def side_mean(name: str, key: str) -> float:
+        d = ev.systems[name].depth
+        values = [d[p][key] for p in ("hard_left", "hard_right")]
+        return np.nan if any(v is None for v in values) else float(np.mean(values))
+
+    early = [side_mean(n, "iacc_early") for n in SYSTEMS]
+    late = [side_mean(n, "iacc_late") for n in SYSTEMS]
+    ax.bar(x - 0.27, early, 0.27, color=colours, alpha=0.55, label="IACC_E 0-80 ms")
+    handles = [ax.containers[-1]]
+    if np.all(np.isfinite(late)):
+        ax.bar(x, late, 0.27, color=colours, alpha=0.3, hatch="..", label="IACC_L 80 ms-end")
+        handles.append(ax.containers[-1])
     ax.set_ylim(0.0, 1.05)
-    ax.set_ylabel("IACC_E")
+    ax.set_ylabel("IACC, hard left / right (mean)")
     ax.set_xticks(x, [_LABELS[n] for n in SYSTEMS])
-    twin = ax.twinx()
-    twin.bar(x + 0.2, drr, 0.4, color=colours, hatch="//", edgecolor="k", label="DRR (right axis)")
-    twin.set_ylabel("DRR (dB)")
-    twin.axhline(0.0, color="0.5", lw=0.5)
-    handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-    ax.legend(handles, ["IACC_E (left axis)", "DRR (right axis)"], loc="upper right")
+    drr = [ev.systems[n].depth["centre"]["drr_db"] for n in SYSTEMS]
+    if all(v is not None for v in drr):
+        twin = ax.twinx()
+        twin.bar(x + 0.27, drr, 0.27, color=colours, hatch="//", edgecolor="k",
+                 label="DRR of the centre")  # fmt: skip
+        twin.set_ylabel("DRR of the phantom centre (dB)")
+        twin.axhline(0.0, color="0.5", lw=0.5)
+        handles.append(twin.containers[-1])
+    ax.legend(handles, [h.get_label() for h in handles], loc="upper right")
     return ax
 
 
@@ -163,6 +279,8 @@ def plot_zone_map(
     field: str = "separation_db",
     yaw_index: int = 0,
     device_xy: tuple[float, float] | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """One measure of a zone map over the listening area, the sweet spot outlined.
@@ -172,12 +290,16 @@ def plot_zone_map(
     zone : ZoneMap
         From :func:`design.evaluation.zone_maps`.
     field : str, optional
-        ``"separation_db"``, ``"centre_bias_deg"``, ``"width_deg"``, ``"iacc_early"`` or
-        ``"drr_db"``.
+        ``"separation_db"``, ``"centre_bias_deg"``, ``"hard_left_error_deg"``,
+        ``"hard_right_error_deg"``, ``"width_deg"``, ``"iacc_early"``, ``"drr_db"`` or
+        ``"early_limit_ms"``.
     yaw_index : int, optional
         Which head yaw of ``zone.yaw_offsets_deg``.
     device_xy : (float, float), optional
         The device's world (x, y): marked on the map, or by an arrow at the map's edge.
+    vmin, vmax : float, optional
+        Colour limits; give the same to every system's map (:func:`zone_colour_limits`). By
+        default this map's own range (symmetric about 0 for signed errors).
     ax : Axes, optional
     """
     if not isinstance(zone, ZoneMap):
@@ -191,8 +313,10 @@ def plot_zone_map(
     label, cmap, symmetric = _ZONE_FIELDS[field]
     values = getattr(zone, field)[yaw_index]
     finite = values[np.isfinite(values)]
-    kwargs = {}
-    if symmetric and finite.size:
+    kwargs: dict[str, float] = {}
+    if vmin is not None or vmax is not None:
+        kwargs = {k: float(v) for k, v in (("vmin", vmin), ("vmax", vmax)) if v is not None}
+    elif symmetric and finite.size:
         lim = max(float(np.max(np.abs(finite))), 1e-9)
         kwargs = {"vmin": -lim, "vmax": lim}
     mesh = ax.pcolormesh(zone.y, zone.x, values, cmap=cmap, shading="nearest", **kwargs)
@@ -215,3 +339,23 @@ def plot_zone_map(
         va="bottom",
     )
     return ax
+
+
+def zone_colour_limits(zones: dict[str, ZoneMap], field: str) -> tuple[float, float]:
+    """One colour scale ``(vmin, vmax)`` for a measure over several systems' zone maps.
+
+    The range of the finite values over every map and yaw; symmetric about 0 for signed errors.
+    """
+    if field not in _ZONE_FIELDS:
+        raise ValueError(f"field must be one of {sorted(_ZONE_FIELDS)}, got {field!r}")
+    if not zones or not all(isinstance(z, ZoneMap) for z in zones.values()):
+        raise TypeError("zones must be a non-empty dict of ZoneMap (from zone_maps)")
+    values = np.concatenate([np.ravel(getattr(z, field)) for z in zones.values()])
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return (0.0, 1.0)
+    if _ZONE_FIELDS[field][2]:
+        lim = max(float(np.max(np.abs(finite))), 1e-9)
+        return (-lim, lim)
+    lo, hi = float(np.min(finite)), float(np.max(finite))
+    return (lo, hi if hi > lo else lo + 1e-9)

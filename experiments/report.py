@@ -7,11 +7,16 @@
   sweep, the sweet-spot areas and the settings;
 - ``report.md``: the comparison table, the answers to "is it better?" with their numbers, and
   the figures:
-- ``eval_separation.png`` (at the ears and of the crosstalk cancellation),
-  ``eval_azimuth.png`` (perceived azimuth of the pan sweep against the tangent law),
-  ``eval_depth.png`` (IACC_E and DRR of the phantom centre), ``eval_zones.png`` (separation and
-  centre bias over the listening area for each system) and ``eval_beam.png`` (the chain's
-  centre beam over azimuth and frequency).
+- ``eval_separation.png`` (at the ears and of the crosstalk cancellation, full response,
+  1/6-octave smoothed for display), ``eval_segments.png`` (the band separation per time
+  segment), ``eval_azimuth.png`` (perceived azimuth of the pan sweep against the tangent law),
+  ``eval_depth.png`` (IACC of hard left / right, early and late, and the centre's DRR),
+  ``eval_zones.png`` (CTC separation, centre error and hard-left error over the listening area
+  for each system, one colour scale per measure) and ``eval_beam.png`` (the chain's centre beam
+  over azimuth and frequency).
+
+The report states every comparison with its numbers, whichever way it goes; in free field it
+makes no DRR or C50 claims (there is no reverberant part).
 
 ``soundstage evaluate [SCENE.toml]`` and the end of ``soundstage demo`` call it.
 """
@@ -48,6 +53,11 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return f"{value:.{digits}f}"
 
 
+def _sep(x, kind: str, seg: str) -> str:
+    sep = (x.separation if kind == "ears" else x.ctc_separation)[seg]
+    return f"{sep.median_db:.1f} ({sep.p10_db:.1f})"
+
+
 def _table(ev, zones) -> list[str]:
     systems = list(ev.systems)
     rows: list[tuple[str, list[str]]] = []
@@ -58,19 +68,29 @@ def _table(ev, zones) -> list[str]:
     s = [ev.systems[k] for k in systems]
     row("perceived width, hard L - hard R (deg)", [_fmt(x.width_deg) for x in s])
     row("hard-left azimuth (deg)", [_fmt(x.perceived_azimuth_deg[0]) for x in s])
+    row("hard-left intended (deg)", [_fmt(x.intended_azimuth_deg[0]) for x in s])
     row("hard-right azimuth (deg)", [_fmt(x.perceived_azimuth_deg[-1]) for x in s])
-    row("centre bias (deg)", [_fmt(x.centre_bias_deg) for x in s])
-    row("separation at the ears (dB)", [_fmt(x.separation_band_db) for x in s])
-    row("crosstalk-cancellation separation (dB)", [_fmt(x.ctc_separation_band_db) for x in s])
-    for key, label, digits in (
-        ("iacc", "IACC, centre", 3),
-        ("iacc_early", "IACC_E, centre", 3),
-        ("drr_db", "DRR, centre (dB)", 1),
-        ("c50_db", "C50, centre (dB)", 1),
-    ):
-        row(label, [_fmt(x.depth["centre"][key], digits) for x in s])
+    row("hard-right intended (deg)", [_fmt(x.intended_azimuth_deg[2]) for x in s])
+    row("centre error (deg)", [_fmt(x.centre_bias_deg) for x in s])
+    row("early limit (ms after onset)", [_fmt(x.early_limit_ms, 2) for x in s])
+    for seg in ("direct", "early", "full"):
+        row(f"separation at the ears, {seg} (dB: median (p10))", [_sep(x, "ears", seg) for x in s])
+    for seg in ("direct", "early", "full"):
+        row(f"CTC separation, {seg} (dB: median (p10))", [_sep(x, "ctc", seg) for x in s])
+    row("sweet spot here", ["yes" if x.sweet_spot else "no" for x in s])
+    reverberant = ev.scene.room is not None and ev.scene.room.max_order > 0
+    for part, label in (("hard_left", "hard left"), ("hard_right", "hard right")):
+        row(f"IACC_E 0-80 ms, {label}", [_fmt(x.depth[part]["iacc_early"], 3) for x in s])
+        if reverberant:
+            row(f"IACC_L 80 ms-end, {label}", [_fmt(x.depth[part]["iacc_late"], 3) for x in s])
+    if reverberant:
+        for key, label in (("drr_db", "DRR"), ("c50_db", "C50")):
+            for part in ("centre", "hard_left"):
+                name = "phantom centre" if part == "centre" else "hard left"
+                row(f"{label}, {name} (dB)", [_fmt(x.depth[part][key]) for x in s])
     row("directivity factor Q of the centre", [_fmt(x.directivity_factor, 2) for x in s])
-    row("critical distance (m)", [_fmt(x.critical_distance_m, 2) for x in s])
+    if ev.scene.room is not None:
+        row("critical distance (m)", [_fmt(x.critical_distance_m, 2) for x in s])
     if zones:
         row(
             "sweet-spot area (m^2)",
@@ -82,7 +102,44 @@ def _table(ev, zones) -> list[str]:
     return lines
 
 
-def _answers(ev) -> list[str]:
+def _segments_text(ev) -> list[str]:
+    """Explain the segments and the sweet-spot rule with this evaluation's settings."""
+    st = ev.settings
+    lo, hi = st["band_hz"]
+    limit = (
+        f"{st['early_ms']:g} ms after the onset (as asked)"
+        if st["early_ms"] is not None
+        else "just before the first reflection from a side wall (from the image sources of each "
+        "system's drivers, less a head diameter's travel time), or the whole response in free "
+        "field"
+    )
+    return [
+        "## How it is measured",
+        "",
+        "Each ear response is judged in three time segments, counted from its onset (the first "
+        "sample within 20 dB of its peak): *direct*, 1 ms before the onset to 2.5 ms after it; "
+        f"*early*, 1 ms before the onset to {limit}; and *full*, the steady state. Segments are "
+        f"cut in the time domain with {st['fade_ms']:g} ms raised-cosine fades inside their "
+        "ends. Separation is the ipsilateral over contralateral energy in the 1/3-octave bands "
+        f"of {lo:g}-{hi:g} Hz, averaged over hard left and hard right, summarized by the median "
+        "and the 10th percentile (p10) over the bands; the *CTC* separation divides out the "
+        "crosstalk a virtualizing chain adds back on purpose. Perceived azimuths come from the "
+        "binaural model on the early segment.",
+        "",
+        "A listener is in a system's sweet spot when hard left and hard right are heard within "
+        f"{st['azimuth_tolerance_deg']:g} deg of their intended directions and the phantom "
+        f"centre within {st['centre_tolerance_deg']:g} deg of the device (Wierstorf, Raake & "
+        "Spors, AES 2013); for the chain, which cancels crosstalk, also with an early CTC "
+        f"separation of at least {st['separation_min_db']:g} dB. Intended directions are fixed "
+        "in the room: the chain's virtual loudspeakers, matrix mixing's outermost drivers, the "
+        "stereo pair's loudspeakers (set up for the nominal listener). Matrix mixing intends "
+        "only the width of its own enclosure, so its sweet spot says that its narrow image is "
+        "where it should be, not that it is wide.",
+        "",
+    ]
+
+
+def _answers(ev, zones) -> list[str]:
     """Return the comparative statements, each with its numbers, whichever way they go."""
     c, m, p = (ev.systems[k] for k in ("chain", "matrix_mixing", "stereo_pair"))
     out = []
@@ -90,21 +147,64 @@ def _answers(ev) -> list[str]:
     out.append(
         f"- **Width**: the chain's image spans {c.width_deg:.1f} deg, matrix mixing's "
         f"{m.width_deg:.1f} deg and the stereo pair's {p.width_deg:.1f} deg: the chain is "
-        f"{'wider' if wider else 'not wider'} than matrix mixing."
+        f"{'wider' if wider else 'not wider'} than matrix mixing, and "
+        f"{'wider' if c.width_deg > p.width_deg else 'narrower'} than the stereo pair."
     )
-    dd = c.depth["centre"]["drr_db"] - m.depth["centre"]["drr_db"]
-    di = c.depth["centre"]["iacc_early"] - m.depth["centre"]["iacc_early"]
+    cd, ce, cf = (c.ctc_separation[k].median_db for k in ("direct", "early", "full"))
+    ears = {k: x.separation["early"].median_db for k, x in ev.systems.items()}
     out.append(
-        f"- **Depth**: for the phantom centre the chain changes DRR by {dd:+.1f} dB and IACC_E by "
-        f"{di:+.3f} over matrix mixing (directivity factor {c.directivity_factor:.2f} against "
-        f"{m.directivity_factor:.2f})."
+        f"- **Separation**: the chain's crosstalk cancellation reaches {cd:.1f} dB in the "
+        f"direct segment, {ce:.1f} dB in the early one and {cf:.1f} dB in the full response "
+        f"(medians over bands); at the ears the chain separates {ears['chain']:.1f} dB early "
+        f"against the stereo pair's {ears['stereo_pair']:.1f} dB and matrix mixing's "
+        f"{ears['matrix_mixing']:.1f} dB."
     )
+    if ev.scene.room is not None:
+        out.append(
+            f"- **Room**: in the steady state the chain keeps {cf:.1f} dB of its {ce:.1f} dB "
+            f"early cancellation, the stereo pair {p.separation['full'].median_db:.1f} of "
+            f"{p.separation['early'].median_db:.1f} dB of natural separation: the reflections "
+            "after the early limit are what undo the cancellation."
+        )
+    sweet = [k for k, x in ev.systems.items() if x.sweet_spot]
     out.append(
-        f"- **Separation**: the crosstalk cancellation reaches {c.ctc_separation_band_db:.1f} dB "
-        f"in {ev.settings['band_hz'][0]:g}-{ev.settings['band_hz'][1]:g} Hz at this listener "
-        f"(matrix mixing {m.ctc_separation_band_db:.1f} dB, the stereo pair "
-        f"{p.ctc_separation_band_db:.1f} dB)."
+        "- **Sweet spot at this listener**: "
+        + ("; ".join(
+            f"{_LABELS[k]} {'yes' if x.sweet_spot else 'no'} (hard L "
+            f"{x.criteria['hard_left_error_deg']:+.1f} deg, hard R "
+            f"{x.criteria['hard_right_error_deg']:+.1f} deg, centre "
+            f"{x.criteria['centre_error_deg']:+.1f} deg"
+            + (f", early CTC {x.criteria['early_ctc_separation_db']:.1f} dB" if x.cancels_crosstalk
+               else "")
+            + ")"
+            for k, x in ev.systems.items()
+        ))
+        + f": {len(sweet)} of 3 systems."
+    )  # fmt: skip
+    if zones:
+        areas = {k: float(z.sweet_spot_area_m2[0]) for k, z in zones.items()}
+        out.append(
+            "- **Sweet-spot areas** over the grid: chain {chain:.2f} m^2, matrix mixing "
+            "{matrix_mixing:.2f} m^2, stereo pair {stereo_pair:.2f} m^2.".format(**areas)
+        )
+    ie = [x.depth["hard_left"]["iacc_early"] for x in (c, m, p)]
+    depth = (
+        f"- **Depth**: the hard-left IACC_E is {ie[0]:.3f} for the chain, {ie[1]:.3f} for "
+        f"matrix mixing and {ie[2]:.3f} for the stereo pair (lower: less similar ears, a wider "
+        "source)"
     )
+    if ev.scene.room is not None and c.depth["centre"]["drr_db"] is not None:
+        dd = c.depth["centre"]["drr_db"] - m.depth["centre"]["drr_db"]
+        depth += (
+            f"; for the phantom centre the chain changes DRR by {dd:+.1f} dB and C50 by "
+            f"{c.depth['centre']['c50_db'] - m.depth['centre']['c50_db']:+.1f} dB over matrix "
+            f"mixing (directivity factor {c.directivity_factor:.2f} against "
+            f"{m.directivity_factor:.2f}, critical distance {c.critical_distance_m:.2f} m "
+            f"against {m.critical_distance_m:.2f} m)."
+        )
+    else:
+        depth += "; in free field there is no reverberant part: no DRR or C50."
+    out.append(depth)
     return out
 
 
@@ -118,8 +218,10 @@ def _figures(ev, zones, chain, scene, outdir: Path) -> list[Path]:
     from design.plot_evaluation import (
         plot_depth,
         plot_perceived_azimuth,
+        plot_segment_separation,
         plot_separation,
         plot_zone_map,
+        zone_colour_limits,
     )
 
     written = []
@@ -134,6 +236,10 @@ def _figures(ev, zones, chain, scene, outdir: Path) -> list[Path]:
     plot_separation(ev, kind="ears", ax=axes[0])
     plot_separation(ev, kind="ctc", ax=axes[1])
     save(fig, "eval_separation.png")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    plot_segment_separation(ev, kind="ears", ax=axes[0])
+    plot_segment_separation(ev, kind="ctc", ax=axes[1])
+    save(fig, "eval_segments.png")
     fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
     plot_perceived_azimuth(ev, ax=ax)
     save(fig, "eval_azimuth.png")
@@ -141,11 +247,15 @@ def _figures(ev, zones, chain, scene, outdir: Path) -> list[Path]:
     plot_depth(ev, ax=ax)
     save(fig, "eval_depth.png")
     if zones:
-        fig, axes = plt.subplots(2, 3, figsize=(15, 9), layout="constrained")
+        measures = ("separation_db", "centre_bias_deg", "hard_left_error_deg")
+        fig, axes = plt.subplots(len(measures), 3, figsize=(15, 4.5 * len(measures)),
+                                 layout="constrained")  # fmt: skip
         device_xy = tuple(scene.device_position[:2])
-        for j, name in enumerate(SYSTEMS):
-            for i, fld in enumerate(("separation_db", "centre_bias_deg")):
-                plot_zone_map(zones[name], field=fld, device_xy=device_xy, ax=axes[i, j])
+        for i, fld in enumerate(measures):
+            vmin, vmax = zone_colour_limits(zones, fld)  # one scale per measure
+            for j, name in enumerate(SYSTEMS):
+                plot_zone_map(zones[name], field=fld, device_xy=device_xy, vmin=vmin, vmax=vmax,
+                              ax=axes[i, j])  # fmt: skip
         save(fig, "eval_zones.png")
     freqs = np.geomspace(100.0, 16000.0, 160)
     tm = azimuth_transfer(scene.device, freqs, np.arange(-180.0, 180.0, 2.0))
@@ -225,24 +335,30 @@ def write_report(
         f"{chain.filters.shape[-1]} taps, upmix {chain.upmix}.",
         "",
         "Comparisons: matrix mixing on the same device, and a stereo pair at +-30 deg at the "
-        "listener's distance in the same room. Measures as defined in `design.evaluation`.",
+        "listener's distance in the same room, set up for this listener and fixed in the room "
+        "for the zone maps. Measures as defined in `design.evaluation`.",
         "",
+        *_segments_text(ev),
         *_table(ev, zones),
         "",
         "## Is it better?",
         "",
-        *_answers(ev),
+        *_answers(ev, zones),
         "",
         "## Figures",
         "",
     ]
     captions = {
-        "eval_separation.png": "Separation at the ears (left) and of the crosstalk cancellation "
-        "(right).",
+        "eval_separation.png": "Separation of the full response at the ears (left) and of the "
+        "crosstalk cancellation (right), smoothed to 1/6 octave for display.",
+        "eval_segments.png": "Band separation per segment (median over 1/3-octave bands; whisker "
+        "down to the 10th percentile), at the ears (left) and of the crosstalk cancellation.",
         "eval_azimuth.png": "Perceived azimuth of the pan sweep; dashed: the tangent law.",
-        "eval_depth.png": "IACC_E and DRR of the phantom centre.",
-        "eval_zones.png": "CTC separation (top) and centre bias (bottom) over the listening "
-        "area; the sweet spot outlined.",
+        "eval_depth.png": "IACC of the hard-left / right stimuli, early and late (in a room), "
+        "and the phantom centre's DRR (in a room).",
+        "eval_zones.png": "Early CTC separation (top), centre error (middle) and hard-left "
+        "error (bottom) over the listening area, one colour scale per row; the sweet spot "
+        "outlined.",
         "eval_beam.png": "The chain's centre path over azimuth and frequency.",
     }
     for p in written:

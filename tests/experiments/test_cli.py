@@ -112,6 +112,7 @@ CHAIN_FILES = (
     "report.md",
     "metrics.json",
     "eval_separation.png",
+    "eval_segments.png",
     "eval_azimuth.png",
     "eval_depth.png",
     "eval_zones.png",
