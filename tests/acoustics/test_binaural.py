@@ -1,14 +1,11 @@
-"""Binaural measures (ITD, ILD, IACC) and the localization model."""
+"""Binaural measures (ITD, ILD, IACC); the localization model is in test_localization.py."""
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from acoustics.devices import stereo_pair
 from acoustics.geometry import sph_to_cart
 from acoustics.heads import RigidSphere
-from acoustics.hrtf import MeasuredHRTF
-from acoustics.localization import cue_table, localize
 from acoustics.metrics import (
     _erb_number,
     erb_space,
@@ -16,7 +13,6 @@ from acoustics.metrics import (
     interaural_level_difference,
     interaural_time_difference,
 )
-from acoustics.scene import Listener, Scene, impulse_responses
 
 FS = 48000.0
 RNG = np.random.default_rng(11)
@@ -120,69 +116,3 @@ def test_binaural_measures_bad_input():
         interaural_cross_correlation(NOISE, FS, window_ms=(80.0, 0.0))
     with pytest.raises(ValueError, match="step"):
         erb_space(100.0, 1000.0, step=0.0)
-
-
-def test_cue_tables_are_cached_per_head():
-    head = RigidSphere()
-    assert cue_table(head) is cue_table(RigidSphere())  # equal frozen heads share one table
-    assert cue_table(head, fs=44100.0) is not cue_table(head)
-    with pytest.raises(TypeError, match="head"):
-        cue_table("kemar")
-
-
-@pytest.mark.parametrize("head", [RigidSphere(), MeasuredHRTF.kemar()], ids=["sphere", "kemar"])
-def test_localization_of_real_sources_is_exact(head):
-    # Sources at 3 m against a 2 m table: the model returns where they are.
-    az = np.array([-75.0, -40.0, -12.0, 0.0, 8.0, 25.0, 60.0])
-    loc = localize(_hrirs(head, az), FS, head)
-    assert_allclose(loc.azimuth_deg, az, atol=1.5)
-    assert_allclose(loc.itd_azimuth_deg, az, atol=2.5)
-
-
-@pytest.fixture(scope="module")
-def kemar_pair():
-    head = MeasuredHRTF.kemar()
-    scene = Scene(stereo_pair(), Listener((2.0, 0.0, 0.0), 180.0, head))
-    return head, impulse_responses(scene, FS, 2400)  # (ears, speakers, taps)
-
-
-def test_stereo_pair_and_tangent_law_on_kemar(kemar_pair):
-    # Issue 6: hard left and right within 5 deg of +-30 deg; gains (1, 0.5) within 3 deg of the
-    # tangent law's 10.89 deg (REFERENCES.md).
-    head, irs = kemar_pair
-    gains = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.5], [0.5, 1.0], [1.0, 1.0]])
-    ears = np.einsum("esn,gs->gen", irs, gains)
-    loc = localize(ears, FS, head)
-    print(
-        "KEMAR pair, perceived azimuth (both cues / ITD / ILD):",
-        np.round(loc.azimuth_deg, 1),
-        np.round(loc.itd_azimuth_deg, 1),
-        np.round(loc.ild_azimuth_deg, 1),
-    )
-    assert loc.azimuth_deg[0] == pytest.approx(30.0, abs=5.0)
-    assert loc.azimuth_deg[1] == pytest.approx(-30.0, abs=5.0)
-    assert loc.azimuth_deg[2] == pytest.approx(10.89, abs=3.0)
-    assert loc.azimuth_deg[3] == pytest.approx(-10.89, abs=3.0)
-    assert loc.azimuth_deg[4] == pytest.approx(0.0, abs=0.5)
-
-
-def test_localize_bad_input(kemar_pair):
-    head, irs = kemar_pair
-    with pytest.raises(ValueError, match="fs"):
-        localize(irs[:, 0], 44100.0, cue_table(head))
-    with pytest.raises(ValueError, match="ild_weight"):
-        localize(irs[:, 0], FS, head, ild_weight=-1.0)
-
-
-def test_match_cues_bad_input():
-    from acoustics.localization import match_cues
-
-    table = cue_table(RigidSphere())
-    n = table.ild_centres_hz.size
-    with pytest.raises(ValueError, match="itd_s"):
-        match_cues(np.nan, np.zeros(n), table)
-    with pytest.raises(ValueError, match="ild_db"):
-        match_cues(0.0, np.zeros(n + 1), table)
-    with pytest.raises(TypeError, match="table"):
-        match_cues(0.0, np.zeros(n), RigidSphere())
-    assert float(match_cues(0.0, np.zeros(n), table).azimuth_deg) == pytest.approx(0.0, abs=0.1)
