@@ -14,8 +14,8 @@ Stages
        all-pole form of Hohmann, Acta Acustica 88, 2002),
        :math:`G_b(f) = (1 + j (f - f_b)/\beta_b)^{-4}`, :math:`\beta_b = 1.019\,\mathrm{ERB}(f_b)`,
        on bands one ERB apart from 200 Hz to 12 kHz (or 0.42 fs). They are applied in the
-       frequency domain and each band is kept as its complex analytic signal at baseband, at a
-       quarter of the sampling rate (the band is narrow, so nothing is lost).
+       frequency domain and each band is kept as its complex analytic signal at baseband,
+       sampled at about 8 kHz (the band is narrow, so nothing is lost).
     2. **Running statistics** with an exponential window of :math:`T = 10` ms (Faller & Merimaa's
        value), on blocks of 0.5 ms: the powers :math:`\Phi_{LL}`, :math:`\Phi_{RR}` and the
        cross-products :math:`\Phi_{LR}(\tau)` for lags :math:`|\tau| \le 1` ms.
@@ -111,7 +111,8 @@ _WINDOW_S = 10e-3  # running statistics (Faller & Merimaa 2004)
 _ONSET_WINDOW_S = 3e-3  # smoothing of the band energy whose rise weights the cues
 _ONSET_FLOOR = 1e-4  # 40 dB below the band's peak energy
 _MAX_LAG_S = 1e-3
-_BAND_RATE_HZ = 8000.0  # band signals at baseband, sampled at about this rate
+_BAND_RATE_HZ = 8000.0  # band signals at baseband, sampled at fs / floor(fs / 8 kHz)
+_PAD_S = 40e-3
 _BLOCK_S = 0.5e-3  # cues are read out every 0.5 ms
 _TINY = 1e-30
 
@@ -170,20 +171,27 @@ def _baseband_bands(
 ) -> tuple[NDArray[np.complex128], float]:
     """Analytic band signals at baseband, ``(..., n_bands, m)``, and their sampling rate.
 
-    Each band keeps the FFT bins within half the band rate (about 12 kHz, at most ``fs``) of its
-    centre, shifted to zero frequency: the widest band's filter is more than 40 dB down there.
+    The band rate is ``fs / D`` with ``D = floor(fs / 8 kHz)`` (8 kHz at 48 kHz), the same for
+    every signal length. Each band keeps the FFT bins within half that rate of its centre,
+    shifted to zero frequency: the widest band's filter is more than 40 dB down there. Single
+    precision is ample for the cues (the coherence gate and the level floor are far above its
+    rounding).
     """
-    from scipy.fft import ifft, rfft
+    from scipy.fft import ifft, next_fast_len, rfft
 
-    n_fft = int(2 ** np.ceil(np.log2(max(x.shape[-1], 64))))
-    spec = rfft(x, n_fft, axis=-1)
-    m = min(n_fft, int(np.ceil(n_fft * _BAND_RATE_HZ / fs)))
+    decimation = max(1, int(fs // _BAND_RATE_HZ))
+    # Zero padding of 40 ms: the lowest filter's ringing (-75 dB by then) must not wrap round
+    # onto the signal's first onset.
+    n = x.shape[-1] + int(np.ceil(_PAD_S * fs))
+    m = next_fast_len(int(np.ceil(n / decimation)))
+    n_fft = decimation * m
+    spec = rfft(x, n_fft, axis=-1).astype(np.complex64)
     df = fs / n_fft
     centre_bins = np.round(centres / df).astype(int)
     idx = centre_bins[:, None] + np.round(np.fft.fftfreq(m) * m).astype(int)[None, :]
     valid = (idx >= 0) & (idx < spec.shape[-1])
     idx = np.clip(idx, 0, spec.shape[-1] - 1)
-    g = np.where(valid, _gammatone(idx * df, centres), 0.0)
+    g = np.where(valid, _gammatone(idx * df, centres), 0.0).astype(np.complex64)
     # x2 for the analytic signal (one-sided spectrum), m / n_fft for the shorter inverse FFT.
     return ifft(spec[..., idx] * g, axis=-1) * (2.0 * m / n_fft), m * df
 
@@ -211,48 +219,75 @@ def _running_statistics(left, right, alpha, alpha_onset, block, shifts):  # prag
     energy = np.zeros((n_sig, n_bands, n_blocks))
     run_l = np.zeros(m)
     run_r = np.zeros(m)
-    cross = np.zeros(n_lags, dtype=np.complex128)
+    cross_re = np.zeros(n_lags)
+    cross_im = np.zeros(n_lags)
+    keep = 1.0 - alpha
+    max_lag = np.max(np.abs(shifts))
     for i in range(n_sig):
         for b in range(n_bands):
-            zl = left[i, b]
-            zr = right[i, b]
-            cross[:] = 0.0
+            lr_, li_ = left[i, b].real.astype(np.float64), left[i, b].imag.astype(np.float64)
+            rr_, ri_ = right[i, b].real.astype(np.float64), right[i, b].imag.astype(np.float64)
+            cross_re[:] = 0.0
+            cross_im[:] = 0.0
             ql = 0.0
             qr = 0.0
             e = 0.0
             for n in range(m):
-                al = zl[n].real ** 2 + zl[n].imag ** 2
-                ar = zr[n].real ** 2 + zr[n].imag ** 2
+                al = lr_[n] * lr_[n] + li_[n] * li_[n]
+                ar = rr_[n] * rr_[n] + ri_[n] * ri_[n]
                 ql += alpha * (al - ql)
                 qr += alpha * (ar - qr)
                 run_l[n] = ql
                 run_r[n] = qr
                 e += alpha_onset * (al + ar - e)
-                for j in range(n_lags):
-                    nl = n - lag_l[j]
-                    nr = n - lag_r[j]
-                    if nl >= 0 and nr >= 0:
-                        cross[j] += alpha * (zl[nl] * np.conj(zr[nr]) - cross[j])
-                    else:
-                        cross[j] -= alpha * cross[j]
+                if n >= max_lag:
+                    for j in range(n_lags):
+                        nl = n - lag_l[j]
+                        nr = n - lag_r[j]
+                        # left[nl] * conj(right[nr])
+                        pre = lr_[nl] * rr_[nr] + li_[nl] * ri_[nr]
+                        pim = li_[nl] * rr_[nr] - lr_[nl] * ri_[nr]
+                        cross_re[j] = keep * cross_re[j] + alpha * pre
+                        cross_im[j] = keep * cross_im[j] + alpha * pim
+                else:
+                    for j in range(n_lags):
+                        nl = n - lag_l[j]
+                        nr = n - lag_r[j]
+                        if nl < 0 or nr < 0:  # before the start: zeros
+                            cross_re[j] *= keep
+                            cross_im[j] *= keep
+                        else:
+                            pre = lr_[nl] * rr_[nr] + li_[nl] * ri_[nr]
+                            pim = li_[nl] * rr_[nr] - lr_[nl] * ri_[nr]
+                            cross_re[j] = keep * cross_re[j] + alpha * pre
+                            cross_im[j] = keep * cross_im[j] + alpha * pim
                 if (n + 1) % block == 0:
                     jb = n // block
-                    best = -1.0
-                    best_level = 0.0
+                    # The lag of the largest |cross|^2 / (pl pr), compared without division.
+                    best_num = -1.0
+                    best_den = 1.0
+                    best_j = zero
                     for j in range(n_lags):
                         nl = n - lag_l[j]
                         nr = n - lag_r[j]
                         if nl < 0 or nr < 0:
                             continue
-                        g = abs(cross[j]) / np.sqrt(run_l[nl] * run_r[nr] + 1e-300)
-                        if g > best:
-                            best = g
-                            best_level = 10.0 * np.log10(
-                                (run_l[nl] + 1e-300) / (run_r[nr] + 1e-300)
-                            )
+                        num = cross_re[j] ** 2 + cross_im[j] ** 2
+                        den = run_l[nl] * run_r[nr] + 1e-300
+                        if num * best_den > best_num * den:
+                            best_num = num
+                            best_den = den
+                            best_j = j
+                    if best_num < 0.0:  # no lag is complete yet
+                        best, best_level = -1.0, 0.0
+                    else:
+                        best = np.sqrt(best_num / best_den)
+                        lp = run_l[n - lag_l[best_j]]
+                        rp = run_r[n - lag_r[best_j]]
+                        best_level = 10.0 * np.log10((lp + 1e-300) / (rp + 1e-300))
                     coherence[i, b, jb] = best
                     level[i, b, jb] = best_level
-                    phase[i, b, jb] = cross[zero]
+                    phase[i, b, jb] = cross_re[zero] + 1j * cross_im[zero]
                     energy[i, b, jb] = e
     return coherence, level, phase, energy
 
@@ -307,6 +342,7 @@ def band_cues(
         raise ValueError(f"coherence_min must lie in (0, 1], got {c0:g}")
     centres = _band_centres(fs)
     z, rate = _baseband_bands(x, fs, centres)  # (..., 2, n_bands, m)
+    z = z[..., : int(np.ceil(x.shape[-1] * rate / fs))]  # the padding only kept the ends apart
     lead = z.shape[:-3]
     flat = z.reshape((-1,) + z.shape[-3:])
     block = max(1, int(round(_BLOCK_S * rate)))
@@ -474,8 +510,8 @@ def match_cues(cues: BandCues, table: CueTable, *, ild_weight: float = 1.0) -> L
     j_level = ((cues.ild_db[..., None, :] - ild_tab) / SIGMA_ILD_DB) ** 2
 
     def band_mean(j: NDArray, mask: NDArray) -> NDArray:
-        m = mask[..., None, :]
-        return np.sum(np.where(m, j, 0.0), axis=-1) / np.maximum(m.sum(axis=-1), 1)
+        weights = mask / np.maximum(mask.sum(axis=-1, keepdims=True), 1)
+        return np.einsum("...ab,...b->...a", j, weights)
 
     # Robust across bands: an error of many JNDs counts little more than one of OUTLIER_JND.
     j_phase = OUTLIER_JND**2 * np.log1p(j_phase / OUTLIER_JND**2)
@@ -565,8 +601,9 @@ def localize_responses(
 
     Notes
     -----
-    The ear signals are cut 20 ms after the stimulus ends (counted from the earliest arrival):
-    later there is only the reverberant decay, which the coherence gate rejects anyway.
+    The ear signals start 5 ms before the earliest arrival and end 20 ms after the stimulus
+    does: before there is silence, after only the reverberant decay, which the coherence gate
+    rejects anyway.
     """
     from scipy.signal import oaconvolve
 
@@ -576,6 +613,9 @@ def localize_responses(
         raise ValueError(f"stimulus must be a non-silent 1-D signal, got shape {s.shape}")
     mag = np.max(np.abs(h), axis=-2)
     first = int(np.min(np.argmax(mag >= 0.1 * mag.max(axis=-1, keepdims=True), axis=-1)))
+    # Silence before the earliest arrival (less 5 ms) carries nothing: leave it out.
+    start = max(0, first - int(round(0.005 * fs)))
     n = min(h.shape[-1] + s.size - 1, first + s.size + int(round(0.02 * fs)))
-    ears = oaconvolve(h, s.reshape((1,) * (h.ndim - 1) + (-1,)), axes=-1)[..., :n]
+    ears = oaconvolve(h[..., start:], s.reshape((1,) * (h.ndim - 1) + (-1,)), axes=-1)
+    ears = ears[..., : n - start]
     return localize(ears, fs, head, ild_weight=ild_weight, coherence_min=coherence_min)
