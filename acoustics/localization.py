@@ -601,9 +601,9 @@ def localize_responses(
 
     Notes
     -----
-    The ear signals start 5 ms before the earliest arrival and end 20 ms after the stimulus
-    does: before there is silence, after only the reverberant decay, which the coherence gate
-    rejects anyway.
+    Each response is judged on its own, whatever else is in the batch: from 5 ms before its
+    arrival (before it there is silence) to 20 ms after the stimulus ends (after it there is only
+    the reverberant decay, which the coherence gate rejects anyway).
     """
     from scipy.signal import oaconvolve
 
@@ -611,11 +611,18 @@ def localize_responses(
     s = speech_like_stimulus(fs) if stimulus is None else as_float_array(stimulus, "stimulus")
     if s.ndim != 1 or s.size < 2 or not np.any(s):
         raise ValueError(f"stimulus must be a non-silent 1-D signal, got shape {s.shape}")
-    mag = np.max(np.abs(h), axis=-2)
-    first = int(np.min(np.argmax(mag >= 0.1 * mag.max(axis=-1, keepdims=True), axis=-1)))
-    # Silence before the earliest arrival (less 5 ms) carries nothing: leave it out.
-    start = max(0, first - int(round(0.005 * fs)))
-    n = min(h.shape[-1] + s.size - 1, first + s.size + int(round(0.02 * fs)))
-    ears = oaconvolve(h[..., start:], s.reshape((1,) * (h.ndim - 1) + (-1,)), axes=-1)
-    ears = ears[..., : n - start]
+    # Each response is judged on its own: from 5 ms before its own arrival (the silence before
+    # carries nothing) for as long as the stimulus plus 20 ms, whatever else is in the batch.
+    mag = np.max(np.abs(h), axis=-2)  # (..., n_taps)
+    first = np.argmax(mag >= 0.1 * mag.max(axis=-1, keepdims=True), axis=-1)
+    lead_in, tail = int(round(0.005 * fs)), int(round(0.02 * fs))
+    length = min(h.shape[-1], lead_in + tail + s.size)
+    padded = np.concatenate([np.zeros(h.shape[:-1] + (lead_in,)), h], axis=-1)
+    idx = first[..., None, None] + np.arange(length)  # start lead_in before the arrival
+    idx = np.minimum(idx, padded.shape[-1] - 1)
+    window = np.take_along_axis(padded, np.broadcast_to(idx, h.shape[:-1] + (length,)), axis=-1)
+    beyond = (first[..., None, None] + np.arange(length)) >= padded.shape[-1]
+    window = np.where(beyond, 0.0, window)
+    ears = oaconvolve(window, s.reshape((1,) * (h.ndim - 1) + (-1,)), axes=-1)
+    ears = ears[..., : lead_in + s.size + tail]
     return localize(ears, fs, head, ild_weight=ild_weight, coherence_min=coherence_min)

@@ -292,3 +292,15 @@ def test_no_selected_cue_gives_nan():
     n = table.centres_hz.size
     cues = BandCues(table.centres_hz, np.zeros(n, complex), np.zeros(n), np.zeros(n), np.zeros(n))
     assert np.isnan(match_cues(cues, table).azimuth_deg)
+
+
+def test_each_response_is_judged_on_its_own(pair):
+    # The same response gives the same azimuth alone and in any batch (evaluate judges one
+    # listener, zone_maps a grid: they must agree at the same point).
+    _, table, irs = pair
+    delayed = _delayed(irs[:, 0] + irs[:, 1], 3.7)  # a later arrival in the same batch
+    alone = localize_responses(irs[:, 0] + 0.5 * irs[:, 1], FS, table).azimuth_deg
+    batch = localize_responses(
+        np.stack([delayed, irs[:, 0] + 0.5 * irs[:, 1], irs[:, 1]]), FS, table
+    ).azimuth_deg
+    assert batch[1] == alone

@@ -357,7 +357,7 @@ def test_reference_pair_is_fixed_in_evaluate_and_zone_maps(free_field):
     assert_allclose(
         maps["stereo_pair"].hard_left_error_deg[0, 1, 1] + seen[0],
         pair.perceived_azimuth_deg[0],
-        atol=1.5,  # see the next test: the azimuth depends on the batch (1.0 deg measured)
+        atol=1e-9,  # each response is judged on its own, alone or in the grid's batch
     )
     # Re-aiming the pair at the moved listener (the scene's listener as nominal) is different.
     reaimed = evaluate(chain, moved, n_pans=3).systems["stereo_pair"]
@@ -365,12 +365,6 @@ def test_reference_pair_is_fixed_in_evaluate_and_zone_maps(free_field):
     assert abs(seen[0] - 30.0) > 3.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="acoustics.localization.localize_responses depends on the other responses of the "
-    "batch (the stereo pair at (2.2, 0.3) m: -25.9 deg alone, -26.9 deg in the zone map's "
-    "batch); remove this mark when it judges each response on its own",
-)
 def test_zone_map_azimuths_equal_evaluate_at_the_grid_point(free_field):
     chain, scene, _ = free_field
     maps = zone_maps(chain, scene, [1.8, 2.2], [0.0, 0.3], progress=False)
