@@ -123,7 +123,7 @@ def speech_like_stimulus(
     """Return a speech-like test signal: noise bursts with sharp onsets and a speech-like tilt.
 
     Bursts of 80 ms every 125 ms (8 per second, a syllable rate), each with a 0.5 ms rise and a
-    10 ms fall, of Gaussian noise with a first-order low-pass spectrum above 500 Hz (about the
+    10 ms fall, the signal ending with the last burst, of Gaussian noise with a first-order low-pass spectrum above 500 Hz (about the
     long-term slope of speech). Its peak is scaled to 1.
 
     Parameters
@@ -142,7 +142,7 @@ def speech_like_stimulus(
     fs = as_positive(fs, "fs")
     n_bursts = as_int(n_bursts, "n_bursts", 1)
     period, on, rise, fall = 0.125, 0.08, 0.5e-3, 0.01
-    n = int(round(n_bursts * period * fs))
+    n = int(round(((n_bursts - 1) * period + on) * fs))  # ends with the last burst
     noise = np.random.default_rng(seed).standard_normal(n)
     f = np.fft.rfftfreq(n, 1.0 / fs)
     noise = np.fft.irfft(np.fft.rfft(noise) / np.sqrt(1.0 + (f / 500.0) ** 2), n)

@@ -41,10 +41,10 @@ Width
     path responses times the inverse of the virtualizer's 2 x 2 response, as the chain applied
     it) and is what the sweet spot asks of. The per-frequency curves (``separation_db``) are of
     the full response. Perceived azimuth of every stimulus by
-    :func:`acoustics.localization.localize_responses` on the early segment (the full response in
-    free field): a model that weighs the first wavefront itself is given the reflections that
-    precede the side walls', and no fixed cut. The width is the hard-left azimuth minus the
-    hard-right one; the extent is the range over the sweep.
+    :func:`acoustics.localization.localize_responses` on the whole response, with no cut: the
+    model selects coherent cues at onsets itself (the precedence effect), so reflections pull
+    the image only as far as they would pull a listener's. The width is the hard-left azimuth
+    minus the hard-right one; the extent is the range over the sweep.
 Sweet spot
     Where a listener hears what the system intends. Intended directions are fixed points in the
     room, seen from each listening position (horizontal azimuth in the listener's frame):

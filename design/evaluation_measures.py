@@ -335,11 +335,8 @@ def measure_listeners(
             irs = ears[:, [0, -1]] if key == "sep" else np.fft.irfft(spec, n_fft, axis=-1)
             for seg, value in _segment_bands(irs, spec, fs, lim, centres).items():
                 parts[f"{key}.{seg}"] = value
-        if lim is None:
-            judged = ears
-        else:
-            judged = ears * segment_windows(ears, fs, early_ms=lim[:, None])["early"][..., None, :]
-        parts["azimuth_deg"] = localize_responses(judged, fs, table).azimuth_deg
+        # The binaural model hears the whole response: it weighs the first wavefront itself.
+        parts["azimuth_deg"] = localize_responses(ears, fs, table).azimuth_deg
         lr_ears = ears[:, [0, -1]]
         parts["hard.iacc_early"] = interaural_cross_correlation(lr_ears, fs, window_ms=(0.0, 80.0))
         parts["centre.drr_db"] = _room_depth(ears[:, centre], fs, reverberant)["drr_db"]
