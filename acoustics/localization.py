@@ -123,8 +123,8 @@ def speech_like_stimulus(
     """Return a speech-like test signal: noise bursts with sharp onsets and a speech-like tilt.
 
     Bursts of 80 ms every 125 ms (8 per second, a syllable rate), each with a 0.5 ms rise and a
-    10 ms fall, the signal ending with the last burst, of Gaussian noise with a first-order low-pass spectrum above 500 Hz (about the
-    long-term slope of speech). Its peak is scaled to 1.
+    10 ms fall, the signal ending with the last burst, of Gaussian noise with a first-order
+    low-pass spectrum above 500 Hz (about the long-term slope of speech). Its peak is 1.
 
     Parameters
     ----------
