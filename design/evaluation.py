@@ -257,8 +257,8 @@ def evaluate(
         Sweet spot of a system that cancels crosstalk: early CTC separation at least this (dB,
         positive).
     precedence_ms : float, optional
-        Deprecated, without effect (a ``DeprecationWarning``): localization judges the early
-        segment.
+        Deprecated, without effect (a ``DeprecationWarning``): the localization model judges the
+        whole response and weighs the first wavefront itself.
 
     Returns
     -------

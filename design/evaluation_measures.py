@@ -447,8 +447,8 @@ def check_settings(
             raise ValueError(f"early_ms must be at least the {FADE_MS:g} ms fade, got {early_ms:g}")
     if precedence_ms is not None:
         warnings.warn(
-            "precedence_ms is deprecated and has no effect: localization now judges the early "
-            "segment (see early_ms), through acoustics.localization.localize_responses",
+            "precedence_ms is deprecated and has no effect: localization now judges the whole "
+            "response with the precedence-aware acoustics.localization.localize_responses",
             DeprecationWarning,
             stacklevel=3,
         )
