@@ -18,6 +18,7 @@ listener for a chain and for a reference stereo pair in the same room.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,8 @@ from design.convolution import convolve
 
 __all__ = [
     "Chain",
+    "DesignTargets",
+    "SHORTFALL_MARGIN_DB",
     "PATHS",
     "design_chain",
     "midrange_target_db",
@@ -56,6 +59,41 @@ _BEAM_OPTIONS = (
 PATHS: tuple[str, str, str] = ("left", "right", "centre")
 
 
+#: A requested separation counts as met within this margin (dB); further short, design_chain warns.
+SHORTFALL_MARGIN_DB = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class DesignTargets:
+    """What a chain's design was asked for, next to what it achieved (arrays over ``freqs``).
+
+    Attributes
+    ----------
+    freqs : (n_freqs,) ndarray
+        Design frequencies in Hz.
+    gain_limit_db : float
+        Requested per-driver CTC gain limit, dB re the inverse of the strongest driver-to-ear
+        path at each frequency (a hard constraint: it holds in every bin).
+    max_gain_db : (n_freqs,) ndarray
+        Achieved: the largest CTC driver gain per bin, in the same units (at most the limit).
+    target_db : (n_freqs,) ndarray
+        Requested crosstalk-cancellation separation.
+    separation_db : (2, n_freqs) ndarray
+        Achieved at the design position, per input (left, right).
+    short_bins : (n_short,) ndarray of int
+        Bins where the achieved separation of either input falls more than
+        :data:`SHORTFALL_MARGIN_DB` below the target (the gain limit made it unreachable: there
+        the target was the objective).
+    """
+
+    freqs: NDArray[np.float64]
+    gain_limit_db: float
+    max_gain_db: NDArray[np.float64]
+    target_db: NDArray[np.float64]
+    separation_db: NDArray[np.float64]
+    short_bins: NDArray[np.intp]
+
+
 @dataclass(frozen=True, eq=False)
 class Chain:
     """Everything needed to render stereo to driver feeds.
@@ -77,8 +115,11 @@ class Chain:
         Keyword arguments of the upmix.
     latency_samples : float
         Delay from input to the designed sound at the listener, in samples.
+    targets : DesignTargets or None
+        Requested against achieved values (:func:`design_chain`); None for the comparison
+        chains, which are not designed against targets.
     meta : dict
-        How it was designed.
+        How it was designed (provenance).
     """
 
     name: str
@@ -88,6 +129,7 @@ class Chain:
     upmix: str | None = None
     upmix_options: dict[str, Any] = field(default_factory=dict)
     latency_samples: float = 0.0
+    targets: DesignTargets | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -148,8 +190,10 @@ def design_chain(
         :func:`midrange_target_db` by default.
     gain_limit_db : float, optional
         Per-driver gain limit of the CTC in dB re the inverse of the strongest driver-to-ear path
-        at each frequency. If it makes some bin infeasible (a measured head's deep notch), the
-        CTC is designed without it and ``meta["gain_limit_db"]`` is None.
+        at each frequency, at least 0 dB. It always holds; where the target cancellation cannot
+        be met within it, the design comes as close as the limit allows (the target becomes the
+        objective there), ``Chain.targets`` reports the achieved separation and the bins that
+        fell short, and a ``UserWarning`` says so.
     virtual_azimuth_deg : float, optional
         Angle of the virtual loudspeakers (:func:`design.virtualization.fit_virtualizer`, on the
         scene listener's head model).
@@ -179,7 +223,6 @@ def design_chain(
     from design.beamforming import delay_and_sum, null_beam
     from design.ctc import target_cancellation
     from design.fir import FilterSet, to_fir
-    from design.solvers import DesignError
     from design.virtualization import fit_virtualizer, iir_response
 
     if not isinstance(scene, Scene):
@@ -187,6 +230,7 @@ def design_chain(
     if not isinstance(scene.listener, Listener):
         raise ValueError("scene must have a single Listener to design for")
     fs = as_positive(fs, "fs")
+    gain_limit_db = as_positive(gain_limit_db, "gain_limit_db", allow_zero=True)
     if isinstance(n_taps, bool) or not isinstance(n_taps, (int, np.integer)) or n_taps < 16:
         raise ValueError(f"n_taps must be an integer >= 16, got {n_taps!r}")
     lo, hi = (as_positive(v, "beam_band_hz") for v in beam_band_hz)
@@ -212,14 +256,18 @@ def design_chain(
 
     # Left and right: virtualization, then crosstalk cancellation (W_lr = W_ctc V per bin).
     target = midrange_target_db if target_db is None else target_db
-    limit = 10.0 ** (gain_limit_db / 20.0) / np.max(np.abs(tm.H), axis=(0, 1))
-    try:
-        ctc = target_cancellation(tm, target, delay_samples=delay, fs=fs, gain_limit=limit)
-    except DesignError:
-        # A measured head's deep notches can make a bin infeasible under the gain limit; the
-        # unlimited design is always feasible for a plant of rank 2 (and recorded as such).
-        ctc = target_cancellation(tm, target, delay_samples=delay, fs=fs)
-        gain_limit_db = None
+    strongest = np.max(np.abs(tm.H), axis=(0, 1))
+    limit = 10.0 ** (gain_limit_db / 20.0) / strongest
+    ctc = target_cancellation(tm, target, delay_samples=delay, fs=fs, gain_limit=limit)
+    targets = _targets(ctc, strongest, gain_limit_db)
+    if targets.short_bins.size:
+        warnings.warn(
+            f"design_chain: the {gain_limit_db:g} dB gain limit holds, but the target "
+            f"cancellation falls more than {SHORTFALL_MARGIN_DB:g} dB short in "
+            f"{targets.short_bins.size} of {freqs.size} bins (first at "
+            f"{freqs[targets.short_bins[0]]:.0f} Hz); Chain.targets has the achieved values",
+            stacklevel=2,
+        )
     virtualizer = fit_virtualizer(scene.listener.head, azimuth_deg=virtual_azimuth_deg, fs=fs)
     v = iir_response(virtualizer, freqs).W  # (ears, virtual inputs, n_f)
     # Simulate the virtual speakers' crosstalk only where the CTC removes the device's own: where
@@ -287,7 +335,25 @@ def design_chain(
         upmix=upmix,
         upmix_options=dict(upmix_options or {}),
         latency_samples=float(delay + flight_s * fs),
+        targets=targets,
         meta=meta,
+    )
+
+
+def _targets(ctc, strongest: NDArray, gain_limit_db: float) -> DesignTargets:
+    """Return the requested and achieved values of a CTC design under a gain limit."""
+    w = np.abs(ctc.filters.W)  # (drivers, inputs, F)
+    with np.errstate(divide="ignore"):
+        max_gain_db = 20.0 * np.log10(np.max(w, axis=(0, 1)) * strongest)
+    target = np.asarray(ctc.meta["target_db"], dtype=float)
+    short = np.any(ctc.separation_db < target[None, :] - SHORTFALL_MARGIN_DB, axis=0)
+    return DesignTargets(
+        freqs=np.asarray(ctc.filters.freqs, dtype=float),
+        gain_limit_db=float(gain_limit_db),
+        max_gain_db=max_gain_db,
+        target_db=target,
+        separation_db=np.asarray(ctc.separation_db, dtype=float),
+        short_bins=np.flatnonzero(short),
     )
 
 

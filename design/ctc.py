@@ -47,7 +47,7 @@ from numpy.typing import NDArray
 from acoustics._validate import as_float_array, as_positive, as_real
 from acoustics.transfer import TransferMatrix
 from design.fir import FilterSet
-from design.solvers import StackedProblem, regularized_inverse
+from design.solvers import DesignError, StackedProblem, regularized_inverse
 
 __all__ = [
     "CTCDesign",
@@ -228,6 +228,42 @@ def _target_db(target_db, freqs: NDArray) -> NDArray[np.float64]:
     return t
 
 
+#: Penalty per unit of contralateral excess (re the unit ipsilateral response) where a gain limit
+#: makes the target unreachable: large against the effort term (about 1 per bin).
+_TARGET_PENALTY = 1e4
+
+
+def _cancellation_problem(ref, plants, i, desired, bound, off_bound, effort_scale, weight,
+                          robust, soft):  # fmt: skip
+    """Build the stacked problem of :func:`target_cancellation` for input channel ``i``."""
+    n_f, n_d = ref.freqs.size, len(ref.sources)
+    prob = StackedProblem(n_d, n_f)
+    prob.equal("ipsilateral response at the design position", ref.H[i].T, desired)
+    prob.bound("contralateral level at the design position", ref.H[1 - i].T, bound, soft=soft)
+    objective = prob.effort() * effort_scale
+    for p in plants[1:]:
+        # Separation of at least T - margin off the design position, as a convex cone:
+        # |y_contra| <= b' Re(y_ipsi d*) + excess <= b' |y_ipsi| + excess, excess >= 0
+        # penalised (zero wherever the margin can be kept).
+        real_i, imag_i = prob.response(p.H[i].T)
+        in_phase = cp.multiply(real_i, desired.real) + cp.multiply(imag_i, desired.imag)
+        real_c, imag_c = prob.response(p.H[1 - i].T)
+        excess = cp.Variable(n_f, nonneg=True)
+        prob.add_cone(
+            "separation off the design position",
+            cp.vstack([real_c, imag_c]),
+            cp.multiply(off_bound, in_phase) + excess,
+            np.arange(n_f),
+        )
+        objective = (
+            objective
+            + robust * cp.sum_squares(excess)
+            + weight
+            * (cp.sum_squares(real_i - desired.real) + cp.sum_squares(imag_i - desired.imag))
+        )
+    return prob, objective
+
+
 def target_cancellation(
     tm: TransferMatrix | Sequence[TransferMatrix],
     target_db: npt.ArrayLike | Callable[[NDArray], NDArray],
@@ -296,34 +332,25 @@ def target_cancellation(
     # Effort in units of the plant: |w|^2 |h|^2 is of the order of the (unit) ear response.
     effort_scale = float(np.mean(np.abs(ref.H) ** 2))
     w = np.empty((n_d, 2, n_f), dtype=np.complex128)
+    softened: list[str] = []
     for i in range(2):  # per input channel: ipsilateral ear i, contralateral ear 1 - i
-        prob = StackedProblem(n_d, n_f)
-        prob.equal("ipsilateral response at the design position", ref.H[i].T, desired)
-        prob.bound("contralateral level at the design position", ref.H[1 - i].T, bound)
-        objective = prob.effort() * effort_scale
-        for p in plants[1:]:
-            # Separation of at least T - margin off the design position, as a convex cone:
-            # |y_contra| <= b' Re(y_ipsi d*) + excess <= b' |y_ipsi| + excess, excess >= 0
-            # penalised (zero wherever the margin can be kept).
-            real_i, imag_i = prob.response(p.H[i].T)
-            in_phase = cp.multiply(real_i, desired.real) + cp.multiply(imag_i, desired.imag)
-            real_c, imag_c = prob.response(p.H[1 - i].T)
-            excess = cp.Variable(n_f, nonneg=True)
-            prob.add_cone(
-                "separation off the design position",
-                cp.vstack([real_c, imag_c]),
-                cp.multiply(off_bound, in_phase) + excess,
-                np.arange(n_f),
+        # The target is a hard constraint; with a gain limit it may not be reachable in some
+        # bins, and then it becomes the objective there (a heavy L1 penalty on its excess, which
+        # is zero wherever the target can be met within the limit): the limit always holds.
+        for attempt in ("hard", "soft target") if gain_limit is not None else ("hard",):
+            soft = None if attempt == "hard" else _TARGET_PENALTY
+            prob, objective = _cancellation_problem(
+                ref, plants, i, desired, bound, off_bound, effort_scale, weight, robust, soft
             )
-            objective = (
-                objective
-                + robust * cp.sum_squares(excess)
-                + weight
-                * (cp.sum_squares(real_i - desired.real) + cp.sum_squares(imag_i - desired.imag))
-            )
-        if gain_limit is not None:
-            prob.limit_gain(gain_limit, name="driver gain limit")
-        w[:, i, :] = prob.solve(objective).T
+            if gain_limit is not None:
+                prob.limit_gain(gain_limit, name="driver gain limit")
+            try:
+                w[:, i, :] = prob.solve(objective).T
+                break
+            except DesignError:
+                if attempt != "hard":
+                    raise
+                softened.append(("left", "right")[i])
     meta = {
         "design": "target_cancellation",
         "target_db": target,
@@ -334,6 +361,8 @@ def target_cancellation(
         "robust_margin_db": margin,
         "robustness_weight": robust,
         "separation_db_positions": np.stack([separation_db(p.apply(w)) for p in plants]),
+        # Channels whose target the gain limit made unreachable somewhere (then an objective).
+        "target_softened": tuple(softened),
     }
     return _design(ref, w, fs, meta)
 

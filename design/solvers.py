@@ -153,6 +153,7 @@ class _Cone:
     bound: cp.Expression | NDArray
     bins: NDArray[np.intp]  # frequency bin of each column
     kind: str = "cone"
+    soft: float | None = None  # penalty per unit of violation; None: a hard constraint
 
 
 class StackedProblem:
@@ -189,6 +190,7 @@ class StackedProblem:
         self.wr = cp.Variable((self.n_freqs, self.n_sources), name="w_real")
         self.wi = cp.Variable((self.n_freqs, self.n_sources), name="w_imag")
         self._cones: list[_Cone] = []
+        self._slacks: list[cp.Variable | None] = []
         self._problem: cp.Problem | None = None
         self._objective: cp.Expression | None = None
 
@@ -249,9 +251,21 @@ class StackedProblem:
             raise ValueError(f"{name} must be non-negative")
         return b
 
-    def add_cone(self, name: str, X: cp.Expression, bound, bins: NDArray[np.intp]) -> None:
-        """Add the per-column cones ``||X[:, k]|| <= bound[k]`` as a named constraint group."""
-        self._cones.append(_Cone(name, X, bound, np.asarray(bins)))
+    def add_cone(
+        self, name: str, X: cp.Expression, bound, bins: NDArray[np.intp], *, soft=None
+    ) -> None:
+        r"""Add the per-column cones ``||X[:, k]|| <= bound[k]`` as a named constraint group.
+
+        With ``soft`` (a positive penalty weight) the group is an objective, not a constraint:
+        each column may exceed its bound by a slack :math:`s_k \ge 0` that costs
+        ``soft * s_k`` (an exact L1 penalty: a group that can be met, and whose multiplier is
+        below the weight, is met exactly). :meth:`shortfall` reports the slacks after a solve.
+        """
+        if soft is not None:
+            soft = float(as_float_array(soft, "soft"))
+            if not soft > 0:
+                raise ValueError(f"soft must be a positive penalty weight, got {soft!r}")
+        self._cones.append(_Cone(name, X, bound, np.asarray(bins), soft=soft))
         self._problem = None
 
     def limit_gain(self, limit, *, name: str = "gain limit") -> None:
@@ -280,7 +294,7 @@ class StackedProblem:
         bins = np.tile(np.arange(self.n_freqs), self.n_sources)
         self.add_cone(name, X, g, bins)
 
-    def limit_norm(self, limit, *, name: str = "norm limit") -> None:
+    def limit_norm(self, limit, *, name: str = "norm limit", soft=None) -> None:
         r"""Limit the weight vector's norm per bin, :math:`\|\mathbf w_f\|_2 \le n_f`.
 
         A white-noise-gain floor :math:`|\mathbf w^H\mathbf d|^2 / \|\mathbf w\|^2 \ge \gamma`
@@ -289,7 +303,7 @@ class StackedProblem:
         """
         b = self._bound(limit, "limit", self.n_freqs)
         X = cp.hstack([self.wr, self.wi]).T  # (2 n_sources, n_freqs)
-        self.add_cone(name, X, b, np.arange(self.n_freqs))
+        self.add_cone(name, X, b, np.arange(self.n_freqs), soft=soft)
 
     def equal(self, name: str, h, target) -> None:
         """Require the response at a receiver to equal ``target`` (complex, per bin)."""
@@ -306,31 +320,56 @@ class StackedProblem:
         self._cones.append(_Cone(name, X, np.zeros(self.n_freqs), np.arange(self.n_freqs), "eq"))
         self._problem = None
 
-    def at_least(self, name: str, expr: cp.Expression, floor) -> None:
+    def at_least(self, name: str, expr: cp.Expression, floor, *, soft=None) -> None:
         """Require a per-bin real expression ``(n_freqs,)`` to be at least ``floor``."""
         if expr.shape != (self.n_freqs,):
             raise ValueError(f"expr must have shape ({self.n_freqs},), got {expr.shape}")
         f = as_float_array(floor, "floor")
         f = np.broadcast_to(f, (self.n_freqs,)) if f.ndim == 0 else f
-        self._cones.append(_Cone(name, expr, f, np.arange(self.n_freqs), "ge"))
+        self._cones.append(_Cone(name, expr, f, np.arange(self.n_freqs), "ge", soft=soft))
         self._problem = None
 
-    def bound(self, name: str, h, limit) -> None:
-        r"""Bound the magnitude of the response at a receiver, :math:`|y_f| \le b_f`."""
+    def bound(self, name: str, h, limit, *, soft=None) -> None:
+        r"""Bound the magnitude of the response at a receiver, :math:`|y_f| \le b_f`.
+
+        ``soft`` makes it an objective (see :meth:`add_cone`).
+        """
         real, imag = self.response(h)
         b = self._bound(limit, "limit", self.n_freqs)
-        self.add_cone(name, cp.vstack([real, imag]), b, np.arange(self.n_freqs))
+        self.add_cone(name, cp.vstack([real, imag]), b, np.arange(self.n_freqs), soft=soft)
 
     # --- solving ------------------------------------------------------------------------------
-    def _constraints(self) -> list[cp.Constraint]:
-        out = []
+    def _constraints(self) -> tuple[list[cp.Constraint], cp.Expression | float]:
+        """Return the constraints and the penalty of the soft groups (their slacks are kept)."""
+        out, penalty = [], 0.0
+        self._slacks = []
         for cone in self._cones:
+            slack = None
+            if cone.soft is not None:
+                slack = cp.Variable(cone.bins.size, nonneg=True)
+                penalty = penalty + cone.soft * cp.sum(slack)
+            self._slacks.append(slack)
+            bound = cone.bound if slack is None else cone.bound + slack
             if cone.kind == "eq":
                 out.append(cone.X == 0)
             elif cone.kind == "ge":
-                out.append(cone.X >= cone.bound)
+                out.append(cone.X >= bound)
             else:
-                out.append(cp.SOC(cone.bound, cone.X, axis=0))
+                out.append(cp.SOC(bound, cone.X, axis=0))
+        return out, penalty
+
+    def shortfall(self, name: str) -> NDArray[np.float64]:
+        """Per-bin violation ``(n_freqs,)`` of a soft group after :meth:`solve` (0 where met)."""
+        if self._problem is None or self.wr.value is None:
+            raise DesignError("the problem has not been solved")
+        out = np.zeros(self.n_freqs)
+        found = False
+        for cone, slack in zip(self._cones, self._slacks, strict=True):
+            if cone.name == name and slack is not None:
+                found = True
+                np.maximum.at(out, cone.bins, np.maximum(slack.value, 0.0))
+        if not found:
+            raise ValueError(f"name: no soft constraint group {name!r}")
         return out
 
     def solve(self, objective: cp.Expression, **solver_options) -> NDArray[np.complex128]:
@@ -351,7 +390,8 @@ class StackedProblem:
             met) or the solver fails.
         """
         if self._problem is None or objective is not self._objective:
-            self._problem = cp.Problem(cp.Minimize(objective), self._constraints())
+            constraints, penalty = self._constraints()
+            self._problem = cp.Problem(cp.Minimize(objective + penalty), constraints)
             self._objective = objective
         options = {"solver": cp.CLARABEL, **solver_options}
         try:

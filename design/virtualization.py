@@ -349,7 +349,7 @@ def _relative(head: HeadModel, f: NDArray, az: float, distance: float, c: float)
 
 def fit_virtualizer(
     head: HeadModel, *, azimuth_deg: float = 30.0, fs: float = DEFAULT_FS,
-    freq_range: tuple[float, float] = (100.0, 16000.0), distance: float = 3.0,
+    freq_range: tuple[float, float] | None = None, distance: float = 3.0,
     lowpass_order: int = 3, allpass_order: int = 1, n_freqs: int = 200,
     c: float = SPEED_OF_SOUND,
 ) -> Virtualizer:  # fmt: skip
@@ -366,7 +366,8 @@ def fit_virtualizer(
     fs : float, optional
         Sampling rate in Hz of the filters.
     freq_range : (f_lo, f_hi), optional
-        Fit band in Hz, ``0 < f_lo < f_hi < fs / 2``.
+        Fit band in Hz, ``0 < f_lo < f_hi < fs / 2``; by default 100 Hz to 16 kHz, or to
+        0.45 fs where that is lower (so every fs from 16 kHz up designs).
     distance : float, optional
         Source distance from the head centre in metres (far field: 3 m or more).
     lowpass_order : int, optional
@@ -395,6 +396,8 @@ def fit_virtualizer(
     head, az = _require(head, HeadModel, "head"), _check_azimuth(azimuth_deg)
     fs, c = as_positive(fs, "fs"), as_positive(c, "c")
     distance = as_positive(distance, "distance")
+    if freq_range is None:
+        freq_range = (100.0, min(16000.0, 0.45 * fs))
     band = as_float_array(freq_range, "freq_range")
     if band.shape != (2,) or not 0.0 < band[0] < band[1] < fs / 2:
         raise ValueError(f"freq_range must be (f_lo, f_hi) with 0 < f_lo < f_hi < fs/2 = "
