@@ -116,3 +116,23 @@ def test_parameters_resolve_the_same_structure():
     w2 = prob.solve(objective)
     assert_allclose(w2, w1 / 2.0, atol=1e-6)  # twice the plant, half the minimum-norm weights
     assert prob._problem.is_dcp(dpp=True)
+
+
+def test_soft_groups_are_met_where_possible_and_report_their_shortfall():
+    # One bin, two sources. The response at receiver a must be 1 (hard); at receiver b we ask
+    # |y_b| <= 0.2 softly. With h_a = (1, 1), h_b = (1, 0): w = (0.2, 0.8) meets both, so the
+    # slack is 0. With h_b = h_a the request contradicts the equality: the slack is exactly
+    # |y_b| - 0.2 = 0.8 (the L1 penalty cannot buy anything cheaper).
+    from design.solvers import StackedProblem
+
+    for h_b, expected in (([1.0, 0.0], 0.0), ([1.0, 1.0], 0.8)):
+        prob = StackedProblem(2, 1)
+        prob.equal("unit a", np.array([[1.0, 1.0]]) + 0j, np.ones(1))
+        prob.bound("quiet b", np.array([h_b]) + 0j, 0.2, soft=1e3)
+        w = prob.solve(prob.effort())
+        assert prob.shortfall("quiet b")[0] == pytest.approx(expected, abs=1e-6)
+        assert abs(w[0].sum()) == pytest.approx(1.0, abs=1e-7)
+    with pytest.raises(ValueError, match="soft"):
+        StackedProblem(2, 1).bound("x", np.ones((1, 2)) + 0j, 0.2, soft=-1.0)
+    with pytest.raises(ValueError, match="name"):
+        prob.shortfall("unit a")  # a hard group has no shortfall
