@@ -40,6 +40,7 @@ Metrics (all per frequency)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import cvxpy as cp
 import numpy as np
@@ -50,7 +51,7 @@ from acoustics._validate import as_float_array, as_positive, as_real
 from acoustics.metrics import directivity_index
 from acoustics.transfer import TransferMatrix
 from design.fir import FilterSet
-from design.solvers import StackedProblem
+from design.solvers import DesignError, StackedProblem
 
 __all__ = [
     "BeamMetrics",
@@ -196,6 +197,10 @@ def superdirective(
     return FilterSet(w.T[:, None, :], sphere.freqs, fs, CENTRE, sphere.sources, meta)
 
 
+#: Penalty per unit of violation (re the unit on-axis response) of a softened beam constraint.
+_BEAM_PENALTY = 1e3
+
+
 def null_beam(
     tm: TransferMatrix,
     *,
@@ -206,6 +211,7 @@ def null_beam(
     wng_floor_db: float | None = -10.0,
     sphere: TransferMatrix | None = None,
     phase_centre: npt.ArrayLike | None = None,
+    constraints: Literal["auto", "hard", "soft"] = "auto",
     fs: float = 48000.0,
 ) -> FilterSet:
     r"""Return the centre beam: unit on-axis, nulls at +-90 deg, a wide lobe, little else.
@@ -237,15 +243,36 @@ def null_beam(
         :math:`\mathrm{Re}(y\,e^{-jk\mathbf p_c\cdot\hat{\mathbf u}})` rather than forcing a
         zero-phase pattern about the origin (which costs effort at high frequencies). By default
         the front of the device on its axis, :math:`(\max_s x_s, 0, 0)`.
+    constraints : {"auto", "hard", "soft"}, optional
+        ``"hard"``: the lobe, the nulls and the white-noise-gain floor hold in every bin, or
+        :class:`~design.solvers.DesignError` names the constraint and bins. ``"soft"``: they are
+        objectives (heavy L1 penalties on their violation, zero wherever they can be met); only
+        the unit on-axis response, the normalisation, stays a constraint. ``"auto"`` (default):
+        hard, and soft where the geometry cannot meet them (a soundbar's end-fire directions, a
+        two-driver device). ``meta["softened"]`` says whether it was, and
+        ``meta["shortfall"]`` gives each group's per-bin violation (see :func:`beam_metrics`
+        for the achieved null depth, white-noise gain and lobe).
     fs : float, optional
         Sampling rate in Hz of the filters.
 
     Returns
     -------
     FilterSet
-        One input, ``"centre"``. Infeasible requests raise :class:`~design.solvers.DesignError`
-        naming the constraint and bins.
+        One input, ``"centre"``. With ``constraints="hard"``, infeasible requests raise
+        :class:`~design.solvers.DesignError` naming the constraint and bins.
     """
+    if constraints not in ("auto", "hard", "soft"):
+        raise ValueError(f"constraints must be 'auto', 'hard' or 'soft', got {constraints!r}")
+    if constraints == "auto":
+        try:
+            return null_beam(
+                tm, null_depth_db=null_depth_db, lobe_half_width_deg=lobe_half_width_deg,
+                lobe_tolerance_db=lobe_tolerance_db, null_width_deg=null_width_deg,
+                wng_floor_db=wng_floor_db, sphere=sphere, phase_centre=phase_centre,
+                constraints="hard", fs=fs,
+            )  # fmt: skip
+        except DesignError:
+            constraints = "soft"
     az = _azimuths(tm)
     depth = 10.0 ** (-as_positive(null_depth_db, "null_depth_db") / 20.0)
     half = as_positive(lobe_half_width_deg, "lobe_half_width_deg")
@@ -272,19 +299,26 @@ def null_beam(
     u = np.stack([np.cos(np.deg2rad(az)), np.sin(np.deg2rad(az)), np.zeros_like(az)], axis=1)
     reference = np.exp(1j * np.outer(u @ centre, k))  # (n_az, n_f): a point source at the centre
     prob = StackedProblem(n_s, n_f)
+    soft = _BEAM_PENALTY if constraints == "soft" else None
     prob.equal("unit on-axis response", tm.H[on_axis].T, reference[on_axis])
     for a in lobe:
         if a != on_axis:
             # Re(y conj(r)) >= tol: the response in phase with the reference, by at least tol.
             rotated = tm.H[a].T * np.conj(reference[a])[:, None]
             real, _ = prob.response(rotated)
-            prob.at_least(f"main lobe at {wrapped[a]:g} deg", real, tol)
+            prob.at_least(f"main lobe at {wrapped[a]:g} deg", real, tol, soft=soft)
     for a in nulls:
-        prob.bound(f"null at {wrapped[a]:g} deg", tm.H[a].T, np.full(n_f, depth))
+        prob.bound(f"null at {wrapped[a]:g} deg", tm.H[a].T, np.full(n_f, depth), soft=soft)
     if wng_floor_db is not None:
         # With a unit on-axis response, WNG >= floor is ||w|| <= 1 / sqrt(floor).
         floor = 10.0 ** (as_real(wng_floor_db, "wng_floor_db") / 10.0)
-        prob.limit_norm(np.full(n_f, 1.0 / np.sqrt(floor)), name="white-noise-gain floor")
+        # The norm's slack is in units of weights: scale its penalty by the on-axis gain.
+        scale = float(np.sqrt(np.mean(np.abs(tm.H[on_axis]) ** 2)))
+        prob.limit_norm(
+            np.full(n_f, 1.0 / np.sqrt(floor)),
+            name="white-noise-gain floor",
+            soft=None if soft is None else soft * scale,
+        )
     energy = 0
     if sphere is not None:
         if not np.array_equal(sphere.freqs, tm.freqs) or sphere.sources != tm.sources:
@@ -312,6 +346,10 @@ def null_beam(
         "wng_floor_db": wng_floor_db,
         "objective": "sphere power" if sphere is not None else "energy beyond the lobe",
         "phase_centre": centre,
+        "softened": constraints == "soft",
+        "shortfall": {}
+        if constraints != "soft"
+        else {c.name: prob.shortfall(c.name) for c in prob.groups if c.soft is not None},
     }
     return _filters(tm, w, fs, meta)
 

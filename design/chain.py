@@ -84,6 +84,19 @@ class DesignTargets:
         Bins where the achieved separation of either input falls more than
         :data:`SHORTFALL_MARGIN_DB` below the target (the gain limit made it unreachable: there
         the target was the objective).
+    beam_freqs : (n_beam,) ndarray
+        Frequencies of the centre beam's band (the beam values below are over these).
+    beam_requested : dict
+        The beam's null depth (dB below on-axis), lobe half-width and tolerance, WNG floor.
+    beam_softened : bool
+        Whether the geometry could not meet the beam's lobe, nulls and WNG floor together, so
+        that they became objectives (:func:`design.beamforming.null_beam`, ``"auto"``).
+    beam_null_depth_db : (n_beam,) ndarray
+        Achieved: the louder of +-90 deg, dB below on-axis (positive is a null).
+    beam_lobe_drop_db : (n_beam,) ndarray
+        Achieved: the largest drop in the lobe (within the half-width), dB below on-axis.
+    beam_wng_db : (n_beam,) ndarray
+        Achieved white-noise gain in dB re one driver.
     """
 
     freqs: NDArray[np.float64]
@@ -92,6 +105,12 @@ class DesignTargets:
     target_db: NDArray[np.float64]
     separation_db: NDArray[np.float64]
     short_bins: NDArray[np.intp]
+    beam_freqs: NDArray[np.float64]
+    beam_requested: dict[str, Any]
+    beam_softened: bool
+    beam_null_depth_db: NDArray[np.float64]
+    beam_lobe_drop_db: NDArray[np.float64]
+    beam_wng_db: NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)
@@ -259,13 +278,13 @@ def design_chain(
     strongest = np.max(np.abs(tm.H), axis=(0, 1))
     limit = 10.0 ** (gain_limit_db / 20.0) / strongest
     ctc = target_cancellation(tm, target, delay_samples=delay, fs=fs, gain_limit=limit)
-    targets = _targets(ctc, strongest, gain_limit_db)
-    if targets.short_bins.size:
+    short = _short_bins(ctc)
+    if short.size:
         warnings.warn(
             f"design_chain: the {gain_limit_db:g} dB gain limit holds, but the target "
             f"cancellation falls more than {SHORTFALL_MARGIN_DB:g} dB short in "
-            f"{targets.short_bins.size} of {freqs.size} bins (first at "
-            f"{freqs[targets.short_bins[0]]:.0f} Hz); Chain.targets has the achieved values",
+            f"{short.size} of {freqs.size} bins (first at {freqs[short[0]]:.0f} Hz); "
+            "Chain.targets has the achieved values",
             stacklevel=2,
         )
     virtualizer = fit_virtualizer(scene.listener.head, azimuth_deg=virtual_azimuth_deg, fs=fs)
@@ -291,6 +310,18 @@ def design_chain(
     beam = null_beam(
         band_tm, sphere=sphere_transfer(scene.device, freqs[inner]), fs=fs, **beam_kwargs
     )
+    targets = _targets(ctc, strongest, gain_limit_db, band_tm, beam, beam_kwargs)
+    if targets.beam_softened:
+        requested = targets.beam_requested
+        warnings.warn(
+            f"design_chain: the device cannot meet the centre beam's lobe, nulls and white-noise"
+            f" gain together in {lo:g}-{hi:g} Hz; they became objectives: median null depth "
+            f"{np.median(targets.beam_null_depth_db):.1f} dB (requested "
+            f"{requested['null_depth_db']:g}), worst lobe drop "
+            f"{np.max(targets.beam_lobe_drop_db):.1f} dB (requested at most "
+            f"{requested['lobe_tolerance_db']:g}); Chain.targets has them per frequency",
+            stacklevel=2,
+        )
     fade = _crossfade(freqs[inner], lo, hi)
     # Delay-and-sum refers its on-axis response to the device origin, the null beam to its
     # phase centre: bring delay-and-sum to the same reference before fading.
@@ -340,20 +371,49 @@ def design_chain(
     )
 
 
-def _targets(ctc, strongest: NDArray, gain_limit_db: float) -> DesignTargets:
-    """Return the requested and achieved values of a CTC design under a gain limit."""
+def _short_bins(ctc) -> NDArray[np.intp]:
+    """Bins where a CTC design's separation falls more than the margin short of its target."""
+    target = np.asarray(ctc.meta["target_db"], dtype=float)
+    return np.flatnonzero(
+        np.any(ctc.separation_db < target[None, :] - SHORTFALL_MARGIN_DB, axis=0)
+    )
+
+
+def _targets(ctc, strongest, gain_limit_db, band_tm, beam, beam_kwargs) -> DesignTargets:
+    """Return the requested and achieved values of the CTC and the centre beam."""
+    import inspect
+
+    from design.beamforming import beam_metrics, beam_response, null_beam
+
     w = np.abs(ctc.filters.W)  # (drivers, inputs, F)
     with np.errstate(divide="ignore"):
         max_gain_db = 20.0 * np.log10(np.max(w, axis=(0, 1)) * strongest)
-    target = np.asarray(ctc.meta["target_db"], dtype=float)
-    short = np.any(ctc.separation_db < target[None, :] - SHORTFALL_MARGIN_DB, axis=0)
+    defaults = {
+        k: v.default
+        for k, v in inspect.signature(null_beam).parameters.items()
+        if k in _BEAM_OPTIONS
+    }
+    requested = defaults | dict(beam_kwargs)
+    metrics = beam_metrics(band_tm, beam)
+    az = (np.asarray(band_tm.meta["azimuths_deg"]) + 180.0) % 360.0 - 180.0
+    y = np.abs(beam_response(band_tm, beam))
+    on = y[int(np.argmin(np.abs(az)))]
+    lobe = np.abs(az) <= requested["lobe_half_width_deg"]
+    with np.errstate(divide="ignore"):
+        lobe_drop = -20.0 * np.log10(np.min(y[lobe], axis=0) / on)
     return DesignTargets(
         freqs=np.asarray(ctc.filters.freqs, dtype=float),
         gain_limit_db=float(gain_limit_db),
         max_gain_db=max_gain_db,
-        target_db=target,
+        target_db=np.asarray(ctc.meta["target_db"], dtype=float),
         separation_db=np.asarray(ctc.separation_db, dtype=float),
-        short_bins=np.flatnonzero(short),
+        short_bins=_short_bins(ctc),
+        beam_freqs=np.asarray(band_tm.freqs, dtype=float),
+        beam_requested=requested,
+        beam_softened=bool(beam.meta["softened"]),
+        beam_null_depth_db=-metrics.null_depth_db,
+        beam_lobe_drop_db=lobe_drop,
+        beam_wng_db=metrics.white_noise_gain_db,
     )
 
 

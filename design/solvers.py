@@ -349,14 +349,20 @@ class StackedProblem:
                 slack = cp.Variable(cone.bins.size, nonneg=True)
                 penalty = penalty + cone.soft * cp.sum(slack)
             self._slacks.append(slack)
-            bound = cone.bound if slack is None else cone.bound + slack
             if cone.kind == "eq":
                 out.append(cone.X == 0)
-            elif cone.kind == "ge":
-                out.append(cone.X >= bound)
-            else:
-                out.append(cp.SOC(bound, cone.X, axis=0))
+            elif cone.kind == "ge":  # a floor: the slack lowers it
+                out.append(cone.X >= (cone.bound if slack is None else cone.bound - slack))
+            else:  # a cone: the slack widens it
+                out.append(
+                    cp.SOC(cone.bound if slack is None else cone.bound + slack, cone.X, axis=0)
+                )
         return out, penalty
+
+    @property
+    def groups(self) -> tuple[_Cone, ...]:
+        """The named constraint groups, in the order they were added."""
+        return tuple(self._cones)
 
     def shortfall(self, name: str) -> NDArray[np.float64]:
         """Per-bin violation ``(n_freqs,)`` of a soft group after :meth:`solve` (0 where met)."""

@@ -93,8 +93,13 @@ def test_null_depth_trades_against_effort(speaker):
     freqs, tm, sphere = speaker
     deep = null_beam(tm, sphere=sphere, null_depth_db=40.0, wng_floor_db=-20.0)
     assert np.all(beam_metrics(tm, deep).null_depth_db <= -40.0 + 0.1)
+    strict = dict(null_depth_db=40.0, null_width_deg=30.0, wng_floor_db=5.0)
     with pytest.raises(DesignError, match="infeasible"):
-        null_beam(tm, sphere=sphere, null_depth_db=40.0, null_width_deg=30.0, wng_floor_db=5.0)
+        null_beam(tm, sphere=sphere, constraints="hard", **strict)
+    # By default the request becomes the objective instead, and the null comes out shallower.
+    soft = null_beam(tm, sphere=sphere, **strict)
+    assert soft.meta["softened"]
+    assert np.max(beam_metrics(tm, soft).null_depth_db) > -40.0 + 0.1
 
 
 def test_matrix_mixing_is_frequency_independent(speaker):
@@ -116,3 +121,42 @@ def test_beam_bad_input(speaker):
         null_beam(no_side)
     with pytest.raises(ValueError, match="null_depth_db"):
         null_beam(tm, null_depth_db=-3.0)
+
+
+def test_null_beam_constraint_modes_on_a_soundbar():
+    # A soundbar cannot hold nulls at its end-fire directions with a +-45 deg lobe: "hard" raises
+    # naming the constraints, "soft" and "auto" design and report each group's shortfall; on the
+    # smart speaker (feasible) "auto" is the hard design itself.
+    from acoustics.devices import smart_speaker, soundbar
+    from acoustics.freefield import sphere_transfer
+    from acoustics.scene import azimuth_transfer
+
+    freqs = np.geomspace(500.0, 3000.0, 12)
+    az = np.arange(-180.0, 180.0, 5.0)
+    bar = soundbar(8, 0.9)
+    tm = azimuth_transfer(bar, freqs, az)
+    sphere = sphere_transfer(bar, freqs)
+    with pytest.raises(DesignError, match="null at"):
+        null_beam(tm, sphere=sphere, constraints="hard")
+    soft = null_beam(tm, sphere=sphere, constraints="soft")
+    auto = null_beam(tm, sphere=sphere)
+    assert soft.meta["softened"] and auto.meta["softened"]
+    assert_allclose(auto.W, soft.W, atol=1e-6)
+    y = beam_response(tm, soft)
+    on = int(np.argmin(np.abs(az)))
+    assert_allclose(y[on], np.exp(1j * 2 * np.pi * freqs / 343.0 * soft.meta["phase_centre"][0]),
+                    atol=1e-6)  # the unit on-axis normalisation still holds
+    shortfall = soft.meta["shortfall"]
+    # The reported shortfall of each null is what the response exceeds its bound by.
+    side = int(np.argmin(np.abs(az - 90.0)))
+    excess = np.maximum(np.abs(y[side]) - 10 ** (-20 / 20), 0.0)
+    assert_allclose(shortfall["null at 90 deg"], excess, atol=1e-5)
+    assert np.max(excess) > 0.01
+    speaker = smart_speaker()
+    tm2 = azimuth_transfer(speaker, freqs, az)
+    sph2 = sphere_transfer(speaker, freqs)
+    hard = null_beam(tm2, sphere=sph2, constraints="hard")
+    assert not null_beam(tm2, sphere=sph2).meta["softened"]
+    assert_allclose(null_beam(tm2, sphere=sph2).W, hard.W)
+    with pytest.raises(ValueError, match="constraints"):
+        null_beam(tm2, constraints="maybe")
