@@ -116,6 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--zone-step", type=float, default=0.2, help="zone-map grid step in m (default: 0.2)"
     )
+    des = sub.add_parser(
+        "design",
+        help="design the chain for a scene and write its FIR filters",
+        description="Design the chain for a scene and write its FIR filters per driver and "
+        "path (left, right, centre) with the latency and upmix settings: FILTERS.sofa "
+        "(GeneralFIR), FILTERS.wav (one file per path and a JSON side-car) or FILTERS.npz.",
+    )
+    des.add_argument("scene", nargs="?", help="TOML scene file (default: the default scene)")
+    des.add_argument("-o", "--output", required=True, help="FILTERS.sofa, .wav or .npz")
+    des.add_argument(
+        "--fs", type=float, default=_FS, help="sampling rate in Hz (default: %(default)g)"
+    )
     from experiments.sweep import add_arguments
 
     add_arguments(
@@ -164,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _evaluate(args)
         if args.command == "figures":
             return _figures(args)
+        if args.command == "design":
+            return _design(args)
         if args.command == "sweep":
             from experiments.sweep import run_command
 
@@ -224,6 +238,44 @@ def _render(args: argparse.Namespace) -> int:
             print(f"wrote {args.binaural} (left and right ear)")
     except ValueError as exc:
         raise _UsageError(str(exc)) from exc
+    return 0
+
+
+def _design(args: argparse.Namespace) -> int:
+    """Run the ``design`` subcommand."""
+    from design.chain import design_chain
+    from design.export import FILTER_FORMATS, save_filters
+    from experiments.scene_file import load_scene
+
+    out = Path(args.output)
+    if out.suffix.lower() not in FILTER_FORMATS:
+        raise _UsageError(
+            f"--output {str(out)!r}: the suffix must be one of {', '.join(FILTER_FORMATS)}"
+        )
+    if not out.parent.is_dir():
+        raise _UsageError(f"--output {str(out)!r}: no directory {str(out.parent)!r}")
+    if not (np.isfinite(args.fs) and 16000 <= args.fs <= 192000):
+        raise _UsageError(f"--fs must be a sampling rate of 16-192 kHz, got {args.fs:g}")
+    try:
+        if args.scene:
+            scene = load_scene(args.scene)
+        else:
+            from acoustics.scene import default_scene
+
+            scene = default_scene()
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from exc
+    chain = design_chain(scene, fs=args.fs)
+    try:
+        written = save_filters(chain, out, positions=scene.device.positions)
+    except OSError as exc:
+        raise _UsageError(f"--output {str(out)!r}: {exc.strerror or exc}") from exc
+    for p in written:
+        print(f"wrote {p}")
+    print(
+        f"{len(chain.drivers)} drivers x 3 paths x {chain.filters.shape[2]} taps at "
+        f"{chain.fs:g} Hz, latency {chain.latency_samples:.1f} samples"
+    )
     return 0
 
 

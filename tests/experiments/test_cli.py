@@ -207,3 +207,26 @@ def test_sweep_command(tmp_path, capsys):
     sweep.write_text("[grid]\nlistener_distanse = [1.0]\n")
     assert main(["sweep", str(sweep)]) == 2
     assert "listener_distanse" in capsys.readouterr().err
+
+
+def test_design_command_writes_filters(tmp_path, capsys):
+    # A soundbar scene designs (its centre beam goes soft) and exports in all three formats.
+    import warnings
+
+    from design.export import load_filters
+
+    scene = tmp_path / "bar.toml"
+    scene.write_text('[device]\npreset = "soundbar"\nn_drivers = 6\nlength = 0.8\n')
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for suffix in (".sofa", ".wav", ".npz"):
+            out = tmp_path / f"filters{suffix}"
+            assert main(["design", str(scene), "-o", str(out)]) == 0
+            assert load_filters(out).filters.shape[:2] == (6, 3)
+    assert "latency" in capsys.readouterr().out
+    assert main(["design", "-o", str(tmp_path / "f.mp3")]) == 2
+    assert "suffix" in capsys.readouterr().err
+    assert main(["design", "-o", str(tmp_path / "no" / "f.npz")]) == 2
+    assert "no directory" in capsys.readouterr().err
+    assert main(["design", "-o", str(tmp_path / "f.npz"), "--fs", "8000"]) == 2
+    assert "--fs" in capsys.readouterr().err
