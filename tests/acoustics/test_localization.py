@@ -304,3 +304,30 @@ def test_each_response_is_judged_on_its_own(pair):
         np.stack([delayed, irs[:, 0] + 0.5 * irs[:, 1], irs[:, 1]]), FS, table
     ).azimuth_deg
     assert batch[1] == alone
+
+
+def test_short_responses_are_judged_whole():
+    # A KEMAR response cut to 256 taps starting 20 samples before its onset: the same azimuth
+    # as the full response (the per-response window pads with zeros, never drops taps).
+    head = HEADS["kemar"]
+    listener = Listener((0.0, 0.0, 0.0), 180.0, head)
+    d = np.deg2rad(180.0 + 30.0)
+    irs = _sources(head, [[2.0 * np.cos(d), 2.0 * np.sin(d), 0.0]], listener, None)
+    table = cue_table(head, fs=FS)
+    onset = int(np.argmax(np.max(np.abs(irs[0]), axis=0) >= 0.1 * np.abs(irs[0]).max()))
+    short = irs[..., onset - 20 : onset + 236]
+    full = float(localize_responses(irs, FS, table).azimuth_deg[0])
+    cut = float(localize_responses(short, FS, table).azimuth_deg[0])
+    assert cut == pytest.approx(full, abs=0.5)
+    assert full == pytest.approx(30.0, abs=2.0)
+    with pytest.raises(ValueError, match="2 ms"):
+        localize(np.ones((2, 5)), FS, table)
+
+
+def test_no_phase_cue_with_the_level_cue_weighted_out_gives_nan():
+    table = cue_table(RigidSphere())
+    n = table.centres_hz.size
+    weight = np.where(table.centres_hz > 1400.0, 1.0, 0.0)  # level cues only
+    cues = BandCues(table.centres_hz, np.ones(n, complex), np.zeros(n), weight, weight)
+    assert np.isnan(match_cues(cues, table, ild_weight=0.0).azimuth_deg)
+    assert match_cues(cues, table).azimuth_deg == pytest.approx(0.0, abs=0.5)
