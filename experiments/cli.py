@@ -241,11 +241,21 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scene_or_default(path: str | None):
+    """Return the scene of a TOML file, or the default scene; a bad file is a usage error."""
+    from acoustics.scene import default_scene
+    from experiments.scene_file import load_scene
+
+    try:
+        return load_scene(path) if path else default_scene()
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from exc
+
+
 def _design(args: argparse.Namespace) -> int:
     """Run the ``design`` subcommand."""
     from design.chain import design_chain
     from design.export import FILTER_FORMATS, save_filters
-    from experiments.scene_file import load_scene
 
     out = Path(args.output)
     if out.suffix.lower() not in FILTER_FORMATS:
@@ -256,15 +266,7 @@ def _design(args: argparse.Namespace) -> int:
         raise _UsageError(f"--output {str(out)!r}: no directory {str(out.parent)!r}")
     if not (np.isfinite(args.fs) and 16000 <= args.fs <= 192000):
         raise _UsageError(f"--fs must be a sampling rate of 16-192 kHz, got {args.fs:g}")
-    try:
-        if args.scene:
-            scene = load_scene(args.scene)
-        else:
-            from acoustics.scene import default_scene
-
-            scene = default_scene()
-    except ValueError as exc:
-        raise _UsageError(str(exc)) from exc
+    scene = _scene_or_default(args.scene)
     chain = design_chain(scene, fs=args.fs)
     try:
         written = save_filters(chain, out, positions=scene.device.positions)
@@ -285,17 +287,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     from design.chain import design_chain
     from experiments.report import default_zone_grid, write_report
-    from experiments.scene_file import load_scene
 
-    try:
-        if args.scene:
-            scene = load_scene(args.scene)
-        else:
-            from acoustics.scene import default_scene
-
-            scene = default_scene()
-    except ValueError as exc:
-        raise _UsageError(str(exc)) from exc
+    scene = _scene_or_default(args.scene)
     if not np.isfinite(args.zone_step) or args.zone_step <= 0:
         raise _UsageError(f"--zone-step must be a positive length in m, got {args.zone_step}")
     outdir = _prepare_outdir(Path(args.outdir))
