@@ -227,7 +227,6 @@ def _running_statistics(left, right, alpha, alpha_onset, block, shifts):  # prag
     cross_re = np.zeros(n_lags)
     cross_im = np.zeros(n_lags)
     keep = 1.0 - alpha
-    max_lag = np.max(np.abs(shifts))
     for i in range(n_sig):
         for b in range(n_bands):
             lr_, li_ = left[i, b].real.astype(np.float64), left[i, b].imag.astype(np.float64)
@@ -245,27 +244,18 @@ def _running_statistics(left, right, alpha, alpha_onset, block, shifts):  # prag
                 run_l[n] = ql
                 run_r[n] = qr
                 e += alpha_onset * (al + ar - e)
-                if n >= max_lag:
-                    for j in range(n_lags):
-                        nl = n - lag_l[j]
-                        nr = n - lag_r[j]
-                        # left[nl] * conj(right[nr])
-                        pre = lr_[nl] * rr_[nr] + li_[nl] * ri_[nr]
-                        pim = li_[nl] * rr_[nr] - lr_[nl] * ri_[nr]
-                        cross_re[j] = keep * cross_re[j] + alpha * pre
-                        cross_im[j] = keep * cross_im[j] + alpha * pim
-                else:
-                    for j in range(n_lags):
-                        nl = n - lag_l[j]
-                        nr = n - lag_r[j]
-                        if nl < 0 or nr < 0:  # before the start: zeros
-                            cross_re[j] *= keep
-                            cross_im[j] *= keep
-                        else:
-                            pre = lr_[nl] * rr_[nr] + li_[nl] * ri_[nr]
-                            pim = li_[nl] * rr_[nr] - lr_[nl] * ri_[nr]
-                            cross_re[j] = keep * cross_re[j] + alpha * pre
-                            cross_im[j] = keep * cross_im[j] + alpha * pim
+                for j in range(n_lags):
+                    nl = n - lag_l[j]
+                    nr = n - lag_r[j]
+                    if nl < 0 or nr < 0:  # before the start: zeros
+                        cross_re[j] *= keep
+                        cross_im[j] *= keep
+                        continue
+                    # left[nl] * conj(right[nr])
+                    pre = lr_[nl] * rr_[nr] + li_[nl] * ri_[nr]
+                    pim = li_[nl] * rr_[nr] - lr_[nl] * ri_[nr]
+                    cross_re[j] = keep * cross_re[j] + alpha * pre
+                    cross_im[j] = keep * cross_im[j] + alpha * pim
                 if (n + 1) % block == 0:
                     jb = n // block
                     # The lag of the largest |cross|^2 / (pl pr), compared without division.

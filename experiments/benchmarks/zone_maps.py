@@ -37,7 +37,7 @@ def _no_model(irs, fs, head, **kwargs):
     """Return zeros at no cost: a stand-in for the model."""
     lead = np.shape(irs)[:-2]
     zeros = np.zeros(lead)
-    cues = band_cues(np.ones((2, 64)), fs)  # a fixed, tiny BandCues of the right type
+    cues = band_cues(np.ones((2, 256)), fs)  # a fixed, tiny BandCues of the right type
     return Localization(zeros, zeros, zeros, cues)
 
 
