@@ -26,7 +26,7 @@ from scipy.signal import resample_poly
 from acoustics._validate import as_positive
 from acoustics.geometry import DEFAULT_FS
 from acoustics.heads import HEAD_RADIUS, HeadModel
-from acoustics.interpolation import SphericalTriangulation
+from acoustics.interpolation import SphericalTriangulation, check_spans_horizontal_plane
 from acoustics.sofa import HRIRSet, kemar_path, read_hrir
 
 __all__ = ["MeasuredHRTF"]
@@ -91,7 +91,9 @@ class MeasuredHRTF(HeadModel):
     Parameters
     ----------
     hrir_set : HRIRSet
-        Measured impulse responses; at least 4 directions spanning the sphere.
+        Measured impulse responses; at least 4 directions spanning the sphere and the horizontal
+        plane (:func:`~acoustics.interpolation.check_spans_horizontal_plane`), receiver 0 the left
+        ear (checked: it must be the louder one for the measured direction nearest the left).
     radius : float, optional
         Head radius in metres: sources at or inside it are refused, and the ears of
         :attr:`ear_positions` sit at :math:`\pm` radius on the y axis.
@@ -128,6 +130,8 @@ class MeasuredHRTF(HeadModel):
         hs = self.hrir_set
         if hs.fs / 2 <= LEVEL_BAND_HZ[1]:
             raise ValueError(f"hrir_set.fs must exceed {2 * LEVEL_BAND_HZ[1]:g} Hz, got {hs.fs:g}")
+        check_spans_horizontal_plane(hs.directions, "hrir_set.directions")
+        _check_ear_order(hs)
         object.__setattr__(self, "_triangulation", SphericalTriangulation(hs.directions))
         onsets = _onsets(hs.hrirs, hs.fs)
         onsets.flags.writeable = False
@@ -212,6 +216,24 @@ class MeasuredHRTF(HeadModel):
             * (self.gain / (4.0 * np.pi * distance))[:, None, None]
         )
         return np.ascontiguousarray(out.transpose(1, 0, 2))
+
+
+def _check_ear_order(hrir_set: HRIRSet) -> None:
+    """Refuse a set whose left ear is quieter than its right for a source on the left.
+
+    Receiver 0 is the left ear (+y, SOFA ``ReceiverPosition``). For the measured directions
+    nearest the left (azimuth 90 deg) and the right (270 deg), the ear facing the source must
+    carry more energy than the other: the head shadows the far ear by 10-20 dB there.
+    """
+    for target, near, far, side in ((1.0, 0, 1, "left"), (-1.0, 1, 0, "right")):
+        idx = int(np.argmax(hrir_set.directions[:, 1] * target))
+        energy = np.sum(hrir_set.hrirs[idx] ** 2, axis=-1)
+        if energy[near] <= energy[far]:
+            raise ValueError(
+                f"hrir_set: the {side} ear is quieter than the other for the source on the "
+                f"{side} ({10 * np.log10(energy[near] / max(energy[far], 1e-300)):+.1f} dB); the "
+                "ears look swapped (receiver 0 must be the left ear, at +y)"
+            )
 
 
 def _dtft(hrirs: NDArray[np.float64], freqs: NDArray[np.float64], fs: float) -> NDArray:

@@ -18,7 +18,12 @@ from scipy.spatial import ConvexHull, QhullError, cKDTree
 
 from acoustics._validate import as_directions
 
-__all__ = ["SphericalTriangulation"]
+__all__ = ["SphericalTriangulation", "check_spans_horizontal_plane", "HORIZONTAL_PLANE_TOL_DEG"]
+
+#: How close to the horizontal plane (degrees of elevation), from above and from below, measured
+#: directions must come in every azimuth quadrant for a set to span the plane
+#: (:func:`check_spans_horizontal_plane`).
+HORIZONTAL_PLANE_TOL_DEG: float = 10.0
 
 # Queries are processed in chunks so that the (n_query, n_candidates, 3) work array stays small.
 _CHUNK_ELEMENTS = 4_000_000
@@ -137,3 +142,58 @@ class SphericalTriangulation:
             triangle[start : start + chunk] = best
             bary[start : start + chunk] = g[np.arange(block.shape[0]), best]
         return triangle, bary
+
+
+def check_spans_horizontal_plane(directions: npt.ArrayLike, name: str) -> None:
+    """Refuse a set of measured directions that does not reach the horizontal plane.
+
+    Devices and listeners stand in the horizontal plane, so a measured head or driver must be
+    measured there. Outside the measured region the triangulation interpolates across a hull face
+    that spans the gap, which gives finite but invented responses. The set spans the plane when,
+    in each azimuth quadrant [0, 90], [90, 180], [180, 270] and [270, 360] deg (closed), some
+    direction lies at most :data:`HORIZONTAL_PLANE_TOL_DEG` above the plane and some at most that
+    far below it (one direction in the plane is both).
+
+    Parameters
+    ----------
+    directions : (n, 3) array_like
+        The measured directions (any non-zero length), in the frame whose horizontal plane is
+        z = 0.
+    name : str
+        Names the data in the error message.
+
+    Raises
+    ------
+    ValueError
+        Naming the quadrant and the elevation range measured there.
+
+    Examples
+    --------
+    >>> from acoustics.geometry import sph_to_cart
+    >>> check_spans_horizontal_plane(sph_to_cart([0, 90, 180, 270], [0, 0, 0, 0]), "grid")
+    >>> check_spans_horizontal_plane(sph_to_cart([0, 90, 180, 270], [30, 30, 30, 30]), "grid")
+    Traceback (most recent call last):
+    ...
+    ValueError: grid does not span the horizontal plane: between azimuth 0 and 90 deg its \
+elevations run from 30 to 30 deg; measured directions within 10 deg of the plane, above and \
+below it, are needed
+    """
+    dirs = as_directions(directions, name)
+    azimuth = np.rad2deg(np.arctan2(dirs[:, 1], dirs[:, 0])) % 360.0
+    elevation = np.rad2deg(np.arcsin(np.clip(dirs[:, 2], -1.0, 1.0)))
+    tol = HORIZONTAL_PLANE_TOL_DEG
+    for start in (0.0, 90.0, 180.0, 270.0):
+        # Closed quadrants; azimuth 0 also closes the last one (as 360).
+        inside = ((azimuth >= start - 1e-9) & (azimuth <= start + 90.0 + 1e-9)) | (
+            (start == 270.0) & (azimuth <= 1e-9)
+        )
+        elev = elevation[inside]
+        if elev.size == 0 or elev.min() > tol or elev.max() < -tol:
+            span = "none is measured" if elev.size == 0 else (
+                f"its elevations run from {elev.min():.0f} to {elev.max():.0f} deg"
+            )
+            raise ValueError(
+                f"{name} does not span the horizontal plane: between azimuth {start:.0f} and "
+                f"{start + 90.0:.0f} deg {span}; measured directions within {tol:.0f} deg of the "
+                "plane, above and below it, are needed"
+            )

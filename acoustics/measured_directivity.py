@@ -36,7 +36,7 @@ import numpy.typing as npt
 from numpy.typing import NDArray
 
 from acoustics.geometry import SPEED_OF_SOUND
-from acoustics.interpolation import SphericalTriangulation
+from acoustics.interpolation import SphericalTriangulation, check_spans_horizontal_plane
 from acoustics.sofa import DirectivityTable, read_directivity, write_directivity
 from acoustics.sources import Directivity
 
@@ -56,7 +56,8 @@ class MeasuredDirectivity(Directivity):
         Table frequencies in Hz, non-negative and strictly increasing.
     directions : (n_dirs, 3) array_like
         Directions in the driver frame (+x on-axis), normalised internally; at least 4, spanning
-        the sphere (not all in one plane through the origin).
+        the sphere (not all in one plane through the origin) and reaching the driver frame's
+        horizontal plane (:func:`~acoustics.interpolation.check_spans_horizontal_plane`).
     meta : dict, optional
         Provenance (e.g. the SOFA file's global attributes).
 
@@ -88,6 +89,7 @@ class MeasuredDirectivity(Directivity):
         object.__setattr__(self, "freqs", table.freqs)
         object.__setattr__(self, "directions", table.directions)
         object.__setattr__(self, "meta", table.meta)
+        check_spans_horizontal_plane(table.directions, "directions")
         object.__setattr__(self, "_triangulation", SphericalTriangulation(table.directions))
 
     @classmethod
