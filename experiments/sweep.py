@@ -94,8 +94,13 @@ _DEPTH = {
     "centre_path": ("iacc", "iacc_early", "drr_db", "c50_db"),
 }
 _ROOMLIKE = ("directivity_factor", "critical_distance_m")
+# The chain's design effort and what it achieved at the design listener (Chain.targets):
+# the largest per-bin filter gain in dB re the inverse of the strongest path and its median over
+# the bins where cancellation is asked for (target above 1 dB), the mean designed separation in
+# dB (CTC, both ears) over those bins, and the number of bins that fell short of the target.
+_DESIGN = ("design.max_gain_db", "design.median_gain_db", "design.separation_db", "design.short_bins")
 #: Metric columns of the results table, ``<system>.<measure>``.
-METRICS: tuple[str, ...] = tuple(
+METRICS: tuple[str, ...] = tuple(f"chain.{key}" for key in _DESIGN) + tuple(
     f"{system}.{key}"
     for system in _SYSTEMS
     for key in (
@@ -165,7 +170,19 @@ def run_one(run: Mapping[str, Any]) -> dict[str, float | None]:
         band_hz=tuple(run["band_hz"]),
         early_ms=run["early_ms"],
     )
-    out: dict[str, float | None] = {}
+    out: dict[str, float | None] = dict.fromkeys(f"chain.{key}" for key in _DESIGN)
+    targets = getattr(chain, "targets", None)
+    if targets is not None:
+        import numpy as np
+
+        # Over the bins where cancellation is asked for (the target above 1 dB).
+        band = np.max(targets.target_db, axis=0) > 1.0 if targets.target_db.ndim > 1 else (
+            targets.target_db > 1.0
+        )
+        out["chain.design.max_gain_db"] = float(np.max(targets.max_gain_db))
+        out["chain.design.median_gain_db"] = float(np.median(targets.max_gain_db[band]))
+        out["chain.design.separation_db"] = float(np.mean(targets.separation_db[:, band]))
+        out["chain.design.short_bins"] = float(targets.short_bins.size)
     for name in _SYSTEMS:
         s = ev.systems[name]
         for key in _SCALARS:
@@ -315,7 +332,7 @@ def read_results(path: str | os.PathLike) -> list[dict[str, Any]]:
                 record[col] = None if col not in ("error", "warnings") else ""
             elif col in METRICS or col == "seconds":
                 record[col] = float(cell)
-            elif col in PARAMETERS and PARAMETERS[col].kind != "str":
+            elif col in PARAMETERS and PARAMETERS[col].kind not in ("str", "path"):
                 record[col] = json.loads(cell)
             else:
                 record[col] = cell

@@ -16,7 +16,7 @@ parameters are the flat names of :data:`PARAMETERS`. A sweep file gives every ru
     listener_distance = [1.5, 2.0, 3.0]
     listener_offset = [0.0, 0.3]
     gain_limit_db = [10.0, 20.0]
-    room_size = [[4.0, 3.5, 2.5], [7.0, 5.0, 3.0]]   # list-valued parameters: a list of lists
+    dimensions = [[4.0, 3.5, 2.5], [7.0, 5.0, 3.0]]  # list-valued parameters: a list of lists
 
     [[cases]]                         # optional explicit variants of [base], each crossed with
     device = "smart_speaker"          # the grid; without [[cases]] the grid runs once on [base]
@@ -31,18 +31,22 @@ well as in [base] or a case: that would be two answers for one question.
 Parameters (defaults in brackets; units SI, angles in degrees)
 
 ======================  ====================================================================
-scene                   ``device`` ["smart_speaker"] one of :data:`DEVICE_PRESETS`;
-                        ``n_drivers`` [8] and ``bar_length`` [0.9] (soundbar only); ``head``
-                        ["sphere"] one of :data:`HEAD_CHOICES`; ``listener_distance`` [2.0] m
+scene                   ``device`` ["smart_speaker"] one of :data:`DEVICE_PRESETS`, or the path
+                        of a scene file (:mod:`experiments.scene_file`) whose ``[device]``
+                        table is used (a custom device); ``n_drivers`` [8] and ``length`` [0.9]
+                        (soundbar only); ``angle_deg`` [30.0] (stereo pair only); ``head``
+                        ["sphere"] one of :data:`HEAD_CHOICES` or a ``.sofa`` file;
+                        ``listener_distance`` [2.0] m
                         along the device's axis; ``listener_offset`` [0.0] m across it (positive
                         towards the device's own left, +y: the listener's right);
                         ``listener_yaw_offset_deg`` [0.0], the head turned from facing the
                         device (positive to the listener's left). A ``stereo_pair`` device is
                         built for the listener's distance (the +-30 deg triangle).
 room                    ``room`` ["free_field"], a preset (``living_room``, ``bare_room``,
-                        ``studio``) or ``shoebox`` with ``room_size`` [[5.5, 4.2, 2.6]] m and a
-                        uniform ``absorption`` [0.3]; ``max_order`` [the preset's: 12, 20, 6;
-                        10 for a shoebox]; in a room the device stands
+                        ``studio``) or ``shoebox`` with ``dimensions`` [[5.5, 4.2, 2.6]] m and
+                        a uniform ``absorption`` [0.3]; ``max_order`` [the preset's, or the
+                        shoebox's: :func:`experiments.scene_file.default_max_order`];
+                        ``air_absorption`` [false]; in a room the device stands
                         ``device_wall_distance`` [0.5] m from the wall x = 0, centred across
                         the room, facing +x, and device and ears are ``height`` [1.0] m up.
 design                  ``design`` ["chain"]: :func:`design.chain.design_chain`, or
@@ -61,7 +65,12 @@ evaluation              ``n_pans`` [9], ``band_hz`` [[500.0, 4000.0]], ``early_m
                         side-wall rule] (:func:`design.evaluation.evaluate`).
 ======================  ====================================================================
 
-Parameters that do not apply to a run (``n_drivers`` for a smart speaker, ``room_size`` in free
+The device, head and room are built by the scene schema's builders
+(:func:`experiments.scene_file.build_device`, :func:`~experiments.scene_file.make_head`,
+:func:`~experiments.scene_file.build_room`), so a key means the same in a sweep as in a scene
+file. Relative paths (``device``, ``head``) are relative to the sweep file and recorded absolute.
+
+Parameters that do not apply to a run (``n_drivers`` for a smart speaker, ``dimensions`` in free
 field, ``n_taps`` for matrix mixing) are dropped from it, and runs that then coincide are run once
 (with a warning). A run is identified by :func:`run_id`, a hash of all its parameters with the
 defaults filled in: the same run in another sweep file has the same id.
@@ -85,7 +94,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from experiments.scene_file import DEVICE_PRESETS, HEAD_CHOICES, ROOM_PRESETS, make_head
+from experiments.scene_file import (
+    DEVICE_PRESETS,
+    HEAD_CHOICES,
+    ROOM_PRESETS,
+    build_device,
+    build_room,
+    default_max_order,
+    make_head,
+)
 
 __all__ = [
     "PARAMETERS",
@@ -104,8 +121,7 @@ ROOM_CHOICES: tuple[str, ...] = ("free_field", *ROOM_PRESETS, "shoebox")
 #: Design choices: the full chain, or the matrix-mixing baseline alone (cheap).
 DESIGN_CHOICES: tuple[str, ...] = ("chain", "matrix_mixing")
 _UPMIX_CHOICES: tuple[str, ...] = ("passive", "side_decorrelated", "pca", "similarity")
-_PRESET_ORDER = {"living_room": 12, "bare_room": 20, "studio": 6, "shoebox": 10}
-_VERSION = "soundstage-sweep-2"  # part of every run id: bump when a run's meaning changes
+_VERSION = "soundstage-sweep-3"  # part of every run id: bump when a run's meaning changes
 
 
 class SweepError(ValueError):
@@ -114,28 +130,31 @@ class SweepError(ValueError):
 
 @dataclass(frozen=True)
 class _Param:
-    kind: str  # "float", "int", "str" or "floats" (a list of ``length`` numbers)
+    kind: str  # "float", "int", "bool", "str", "path" or "floats" (``length`` numbers)
     default: Any
     low: float | None = None  # inclusive bounds
     high: float | None = None
     choices: tuple[str, ...] | None = None
     length: int = 0
-    applies: str | None = None  # "soundbar", "room", "shoebox" or "chain"
+    applies: str | None = None  # "soundbar", "stereo_pair", "room", "shoebox" or "chain"
+    suffix: str = ""  # kind "path": a value ending so is a file, anything else one of choices
 
 
 #: Every run parameter, in results-table order, with its type, default and range.
 PARAMETERS: dict[str, _Param] = {
-    "device": _Param("str", "smart_speaker", choices=DEVICE_PRESETS),
+    "device": _Param("path", "smart_speaker", choices=DEVICE_PRESETS, suffix=".toml"),
     "n_drivers": _Param("int", 8, low=2, applies="soundbar"),
-    "bar_length": _Param("float", 0.9, low=1e-3, applies="soundbar"),
-    "head": _Param("str", "sphere", choices=HEAD_CHOICES),
+    "length": _Param("float", 0.9, low=1e-3, applies="soundbar"),
+    "angle_deg": _Param("float", 30.0, low=1.0, high=89.0, applies="stereo_pair"),
+    "head": _Param("path", "sphere", choices=HEAD_CHOICES, suffix=".sofa"),
     "listener_distance": _Param("float", 2.0, low=0.2),
     "listener_offset": _Param("float", 0.0),
     "listener_yaw_offset_deg": _Param("float", 0.0, low=-180.0, high=180.0),
     "room": _Param("str", "free_field", choices=ROOM_CHOICES),
-    "room_size": _Param("floats", (5.5, 4.2, 2.6), low=0.5, length=3, applies="shoebox"),
+    "dimensions": _Param("floats", (5.5, 4.2, 2.6), low=0.5, length=3, applies="shoebox"),
     "absorption": _Param("float", 0.3, low=0.0, high=1.0, applies="shoebox"),
     "max_order": _Param("int", None, low=0, high=52, applies="room"),
+    "air_absorption": _Param("bool", False, applies="room"),
     "device_wall_distance": _Param("float", 0.5, low=0.0, applies="room"),
     "height": _Param("float", 1.0, low=0.0, applies="room"),
     "design": _Param("str", "chain", choices=DESIGN_CHOICES),
@@ -157,6 +176,8 @@ PARAMETERS: dict[str, _Param] = {
 }
 
 _TABLES = {"sweep", "base", "grid", "cases"}
+# Names of earlier versions, refused with the new name (the scene schema's).
+_RENAMED = {"bar_length": "length", "room_size": "dimensions"}
 _SWEEP_KEYS = {"name", "results", "description"}
 
 
@@ -201,9 +222,26 @@ def _in_range(x: float, p: _Param, where: str) -> None:
         raise SweepError(f"{where} must lie in [{lo}, {hi}], got {x:g}")
 
 
-def _coerce(name: str, value: Any, where: str) -> Any:
+def _coerce(name: str, value: Any, where: str, base_dir: Path | None = None) -> Any:
     """Check one value of parameter ``name`` and return it in canonical form."""
     p = PARAMETERS[name]
+    if p.kind == "bool":
+        if not isinstance(value, bool):
+            raise SweepError(f"{where} must be a boolean (true or false), got {value!r}")
+        return value
+    if p.kind == "path":
+        if isinstance(value, str) and value.lower().endswith(p.suffix):
+            path = Path(value).expanduser()
+            if not path.is_absolute():
+                path = (base_dir or Path.cwd()) / path
+            if not path.is_file():
+                raise SweepError(f"{where}: file {str(path)!r} does not exist")
+            return str(path.resolve())
+        if not isinstance(value, str) or value not in p.choices:  # type: ignore[operator]
+            raise SweepError(
+                f"{where} must be one of {p.choices} or a {p.suffix} file, got {value!r}"
+            )
+        return value
     if p.kind == "str":
         if not isinstance(value, str):
             raise SweepError(f"{where} must be a string, one of {p.choices}, got {value!r}")
@@ -228,6 +266,11 @@ def _coerce(name: str, value: Any, where: str) -> Any:
 
 def _check_keys(table: Mapping[str, Any], where: str) -> None:
     unknown = sorted(set(table) - set(PARAMETERS))
+    renamed = [k for k in unknown if k in _RENAMED]
+    if renamed:
+        raise SweepError(
+            f"{where}: {renamed[0]} is now called {_RENAMED[renamed[0]]!r} (the scene schema's name)"
+        )
     if unknown:
         raise SweepError(f"{where}: unknown parameter(s) {unknown}; known: {', '.join(PARAMETERS)}")
 
@@ -237,6 +280,8 @@ def _applies(rule: str | None, run: Mapping[str, Any]) -> bool:
         return True
     if rule == "soundbar":
         return run["device"] == "soundbar"
+    if rule == "stereo_pair":
+        return run["device"] == "stereo_pair"
     if rule == "room":
         return run["room"] != "free_field"
     if rule == "shoebox":
@@ -244,7 +289,9 @@ def _applies(rule: str | None, run: Mapping[str, Any]) -> bool:
     return run["design"] == "chain"
 
 
-def resolve(params: Mapping[str, Any], *, where: str = "params") -> dict[str, Any]:
+def resolve(
+    params: Mapping[str, Any], *, where: str = "params", base_dir: str | os.PathLike | None = None
+) -> dict[str, Any]:
     """Return a run's complete, checked parameters: defaults filled, inapplicable ones ``None``.
 
     Parameters
@@ -253,6 +300,9 @@ def resolve(params: Mapping[str, Any], *, where: str = "params") -> dict[str, An
         Some of :data:`PARAMETERS`, with TOML-like values (lists for list-valued parameters).
     where : str, optional
         Names the source in error messages.
+    base_dir : path-like, optional
+        What relative file paths (``device``, ``head``) are relative to; default the working
+        directory. They are returned absolute.
 
     Returns
     -------
@@ -262,7 +312,7 @@ def resolve(params: Mapping[str, Any], *, where: str = "params") -> dict[str, An
     Examples
     --------
     >>> run = resolve({"listener_distance": 2, "n_drivers": 4})
-    >>> run["listener_distance"], run["n_drivers"], run["room_size"]   # a smart speaker
+    >>> run["listener_distance"], run["n_drivers"], run["dimensions"]   # a smart speaker
     (2.0, None, None)
     >>> run_id(run) == run_id(resolve({}))
     True
@@ -270,14 +320,16 @@ def resolve(params: Mapping[str, Any], *, where: str = "params") -> dict[str, An
     _check_keys(params, where)
     run = {name: p.default for name, p in PARAMETERS.items()}
     for name, value in params.items():
-        run[name] = _coerce(name, value, f"{where}: {name}")
+        run[name] = _coerce(
+            name, value, f"{where}: {name}", None if base_dir is None else Path(base_dir)
+        )
     for name, p in PARAMETERS.items():
         if not _applies(p.applies, run):
             run[name] = None
         elif p.kind == "floats":
             run[name] = [float(v) for v in run[name]]
     if run["max_order"] is None and run["room"] != "free_field":
-        run["max_order"] = _PRESET_ORDER[run["room"]]
+        run["max_order"] = default_max_order(None if run["room"] == "shoebox" else run["room"])
     nyquist = run["fs"] / 2
     for name in ("beam_band_hz", "band_hz"):
         if run[name] is not None and run[name][1] >= nyquist:
@@ -307,22 +359,17 @@ def build_scene(run: Mapping[str, Any], *, heads: dict[str, Any] | None = None):
     """
     import numpy as np
 
-    from acoustics import devices
-    from acoustics import room as rooms
     from acoustics.scene import Listener, Scene
 
-    if run["device"] == "soundbar":
-        device = devices.soundbar(run["n_drivers"], run["bar_length"])
-    elif run["device"] == "stereo_pair":
-        device = devices.stereo_pair(listener_distance=run["listener_distance"])
-    else:
-        device = devices.smart_speaker()
+    device = _device(run)
     room = None
     origin = np.zeros(3)
+    room_keys = {"max_order": run["max_order"], "air_absorption": run["air_absorption"]}
     if run["room"] == "shoebox":
-        room = rooms.Room(run["room_size"], run["absorption"], max_order=run["max_order"])
+        room_keys.update(dimensions=run["dimensions"], absorption=run["absorption"])
+        room = build_room(room_keys, where="room")
     elif run["room"] != "free_field":
-        room = getattr(rooms, run["room"])(max_order=run["max_order"])
+        room = build_room({"preset": run["room"], **room_keys}, where="room")
     if room is not None:
         origin = np.array([run["device_wall_distance"], room.dimensions[1] / 2.0, run["height"]])
     position = origin + np.array([run["listener_distance"], run["listener_offset"], 0.0])
@@ -335,7 +382,27 @@ def build_scene(run: Mapping[str, Any], *, heads: dict[str, Any] | None = None):
     return Scene(device, listener, room=room, device_position=origin, device_yaw_deg=0.0)
 
 
-def _grid(grid: Any) -> tuple[list[str], list[list[Any]]]:
+def _device(run: Mapping[str, Any]):
+    """Build a run's device through the scene schema (a preset, or a scene file's [device])."""
+    if run["device"].endswith(".toml"):
+        path = Path(run["device"])
+        try:
+            table = tomllib.loads(path.read_text()).get("device", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"device: {str(path)!r} cannot be read as TOML: {exc}") from exc
+        where = f"device {path.name} [device]"
+        return build_device(
+            table, where=where, base_dir=path.parent, listener_distance=run["listener_distance"]
+        )
+    table = {"preset": run["device"]}
+    if run["device"] == "soundbar":
+        table.update(n_drivers=run["n_drivers"], length=run["length"])
+    elif run["device"] == "stereo_pair":
+        table["angle_deg"] = run["angle_deg"]
+    return build_device(table, where="device", listener_distance=run["listener_distance"])
+
+
+def _grid(grid: Any, base_dir: Path | None = None) -> tuple[list[str], list[list[Any]]]:
     if not isinstance(grid, dict):
         raise SweepError("[grid] must be a table of lists")
     _check_keys(grid, "[grid]")
@@ -350,8 +417,7 @@ def _grid(grid: Any) -> tuple[list[str], list[list[Any]]]:
                 f"[grid] {name} takes lists of {PARAMETERS[name].length} numbers: give a list of "
                 f"them, e.g. [{list(PARAMETERS[name].default)}], got {value!r}"
             )
-        for i, v in enumerate(value):
-            _coerce(name, v, f"[grid] {name}[{i}]")
+        value = [_coerce(name, v, f"[grid] {name}[{i}]", base_dir) for i, v in enumerate(value)]
         keys.append(name)
         values.append(value)
     return keys, values
@@ -379,7 +445,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path, default_name: s
     if not isinstance(base, dict):
         raise SweepError(f"{source}: [base] must be a table")
     _check_keys(base, f"{source}: [base]")
-    keys, values = _grid(data.get("grid", {}))
+    keys, values = _grid(data.get("grid", {}), base_dir)
     cases = data.get("cases", [{}])
     if not isinstance(cases, list) or not all(isinstance(c, dict) for c in cases):
         raise SweepError(f"{source}: cases must be an array of tables, [[cases]]")
@@ -407,7 +473,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path, default_name: s
             params = {**base, **case, **dict(zip(keys, combo, strict=True))}
             listing = ", ".join(f"{a}={b!r}" for a, b in params.items())
             where = f"{source}: run {n_listed} ({listing})"
-            run = resolve(params, where=where)
+            run = resolve(params, where=where, base_dir=base_dir)
             try:
                 build_scene(run, heads=heads)
             except (TypeError, ValueError) as exc:
