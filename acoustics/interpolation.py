@@ -189,8 +189,10 @@ below it, are needed
         )
         elev = elevation[inside]
         if elev.size == 0 or elev.min() > tol or elev.max() < -tol:
-            span = "none is measured" if elev.size == 0 else (
-                f"its elevations run from {elev.min():.0f} to {elev.max():.0f} deg"
+            span = (
+                "none is measured"
+                if elev.size == 0
+                else (f"its elevations run from {elev.min():.0f} to {elev.max():.0f} deg")
             )
             raise ValueError(
                 f"{name} does not span the horizontal plane: between azimuth {start:.0f} and "

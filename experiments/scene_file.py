@@ -184,7 +184,9 @@ def make_head(name: str, *, base_dir: str | os.PathLike | None = None, where: st
         try:
             return MeasuredHRTF.from_sofa(path)
         except (OSError, KeyError) as exc:
-            raise ValueError(f"{where}: {str(path)!r} is not a readable HRIR SOFA file: {exc}") from exc
+            raise ValueError(
+                f"{where}: {str(path)!r} is not a readable HRIR SOFA file: {exc}"
+            ) from exc
         except ValueError as exc:
             raise ValueError(f"{where}: {str(path)!r}: {exc}") from exc
     if name == "sphere":
@@ -229,7 +231,9 @@ def _directivity(table: Mapping[str, Any], where: str, base_dir: Path | None):
             try:
                 return MeasuredDirectivity.from_sofa(path)
             except (OSError, KeyError) as exc:
-                raise ValueError(f"{str(path)!r} is not a readable directivity SOFA file: {exc}") from exc
+                raise ValueError(
+                    f"{str(path)!r} is not a readable directivity SOFA file: {exc}"
+                ) from exc
     except ValueError as exc:
         if str(exc).startswith(where):
             raise

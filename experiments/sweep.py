@@ -98,7 +98,12 @@ _ROOMLIKE = ("directivity_factor", "critical_distance_m")
 # the largest per-bin filter gain in dB re the inverse of the strongest path and its median over
 # the bins where cancellation is asked for (target above 1 dB), the mean designed separation in
 # dB (CTC, both ears) over those bins, and the number of bins that fell short of the target.
-_DESIGN = ("design.max_gain_db", "design.median_gain_db", "design.separation_db", "design.short_bins")
+_DESIGN = (
+    "design.max_gain_db",
+    "design.median_gain_db",
+    "design.separation_db",
+    "design.short_bins",
+)
 #: Metric columns of the results table, ``<system>.<measure>``.
 METRICS: tuple[str, ...] = tuple(f"chain.{key}" for key in _DESIGN) + tuple(
     f"{system}.{key}"
@@ -176,8 +181,10 @@ def run_one(run: Mapping[str, Any]) -> dict[str, float | None]:
         import numpy as np
 
         # Over the bins where cancellation is asked for (the target above 1 dB).
-        band = np.max(targets.target_db, axis=0) > 1.0 if targets.target_db.ndim > 1 else (
-            targets.target_db > 1.0
+        band = (
+            np.max(targets.target_db, axis=0) > 1.0
+            if targets.target_db.ndim > 1
+            else (targets.target_db > 1.0)
         )
         out["chain.design.max_gain_db"] = float(np.max(targets.max_gain_db))
         out["chain.design.median_gain_db"] = float(np.median(targets.max_gain_db[band]))

@@ -268,9 +268,8 @@ def _check_keys(table: Mapping[str, Any], where: str) -> None:
     unknown = sorted(set(table) - set(PARAMETERS))
     renamed = [k for k in unknown if k in _RENAMED]
     if renamed:
-        raise SweepError(
-            f"{where}: {renamed[0]} is now called {_RENAMED[renamed[0]]!r} (the scene schema's name)"
-        )
+        new = _RENAMED[renamed[0]]
+        raise SweepError(f"{where}: {renamed[0]} is now called {new!r} (the scene schema's name)")
     if unknown:
         raise SweepError(f"{where}: unknown parameter(s) {unknown}; known: {', '.join(PARAMETERS)}")
 

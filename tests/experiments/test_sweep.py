@@ -375,5 +375,5 @@ def test_the_gain_limit_sweep_trades_effort_for_separation_monotonically(tmp_pat
     # 482 / 414 / 107 / 2 bins short of the 20 dB target.
     separation = [r["chain.design.separation_db"] for r in rows]
     short = [r["chain.design.short_bins"] for r in rows]
-    assert all(b > a + 1.0 for a, b in zip(separation, separation[1:]))
-    assert all(b < a for a, b in zip(short, short[1:]))
+    assert all(b > a + 1.0 for a, b in zip(separation, separation[1:], strict=False))
+    assert all(b < a for a, b in zip(short, short[1:], strict=False))
