@@ -158,6 +158,18 @@ def _path(value: Any, where: str, base_dir: Path | None) -> Path:
     return p
 
 
+def _read_sofa(reader, path: Path, what: str, where: str):
+    """Read a SOFA file with ``reader``; any failure is a ValueError naming ``where``."""
+    try:
+        return reader(path)
+    except (OSError, KeyError) as exc:
+        raise ValueError(
+            f"{where}: {str(path)!r} is not a readable {what} SOFA file: {exc}"
+        ) from exc
+    except ValueError as exc:
+        raise ValueError(f"{where}: {str(path)!r}: {exc}") from exc
+
+
 # -- heads --------------------------------------------------------------------------------------
 
 
@@ -181,14 +193,7 @@ def make_head(name: str, *, base_dir: str | os.PathLike | None = None, where: st
         from acoustics.hrtf import MeasuredHRTF
 
         path = _path(name, where, None if base_dir is None else Path(base_dir))
-        try:
-            return MeasuredHRTF.from_sofa(path)
-        except (OSError, KeyError) as exc:
-            raise ValueError(
-                f"{where}: {str(path)!r} is not a readable HRIR SOFA file: {exc}"
-            ) from exc
-        except ValueError as exc:
-            raise ValueError(f"{where}: {str(path)!r}: {exc}") from exc
+        return _read_sofa(MeasuredHRTF.from_sofa, path, "an HRIR", where)
     if name == "sphere":
         return RigidSphere()
     if name == "point":
@@ -228,12 +233,7 @@ def _directivity(table: Mapping[str, Any], where: str, base_dir: Path | None):
             from acoustics.measured_directivity import MeasuredDirectivity
 
             path = _path(table["file"], f"{where}.file", base_dir)
-            try:
-                return MeasuredDirectivity.from_sofa(path)
-            except (OSError, KeyError) as exc:
-                raise ValueError(
-                    f"{str(path)!r} is not a readable directivity SOFA file: {exc}"
-                ) from exc
+            return _read_sofa(MeasuredDirectivity.from_sofa, path, "a directivity", where)
     except ValueError as exc:
         if str(exc).startswith(where):
             raise
