@@ -179,14 +179,13 @@ elevations run from 30 to 30 deg; measured directions within 10 deg of the plane
 below it, are needed
     """
     dirs = as_directions(directions, name)
-    azimuth = np.rad2deg(np.arctan2(dirs[:, 1], dirs[:, 0])) % 360.0
+    azimuth = np.rad2deg(np.arctan2(dirs[:, 1], dirs[:, 0]))
     elevation = np.rad2deg(np.arcsin(np.clip(dirs[:, 2], -1.0, 1.0)))
     tol = HORIZONTAL_PLANE_TOL_DEG
     for start in (0.0, 90.0, 180.0, 270.0):
-        # Closed quadrants; azimuth 0 also closes the last one (as 360).
-        inside = ((azimuth >= start - 1e-9) & (azimuth <= start + 90.0 + 1e-9)) | (
-            (start == 270.0) & (azimuth <= 1e-9)
-        )
+        # Closed quadrants: within 45 deg of the quadrant's centre, wrapping round 360.
+        off_centre = np.abs((azimuth - start - 45.0 + 180.0) % 360.0 - 180.0)
+        inside = off_centre <= 45.0 + 1e-9
         elev = elevation[inside]
         if elev.size == 0 or elev.min() > tol or elev.max() < -tol:
             span = (
