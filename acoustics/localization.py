@@ -313,9 +313,7 @@ class BandCues:
     coherent_fraction: NDArray[np.float64]
 
 
-def band_cues(
-    ears: npt.ArrayLike, fs: float, *, coherence_min: float = COHERENCE_MIN
-) -> BandCues:
+def band_cues(ears: npt.ArrayLike, fs: float, *, coherence_min: float = COHERENCE_MIN) -> BandCues:
     """Coherence- and onset-gated phase and level cues per auditory band (stages 1-4).
 
     Parameters

@@ -107,9 +107,15 @@ def to_pyroomacoustics(
     receivers: Literal["ears", "points"] = "ears",
     points: npt.ArrayLike | None = None,
     directivity: Literal["kemar"] | None = None,
+    ray_tracing: bool = False,
     c: float = SPEED_OF_SOUND,
 ) -> pra.ShoeBox:
     """Build the pyroomacoustics shoebox equivalent to a scene in a room.
+
+    pyroomacoustics' image sources map ours; our late tail (``room.tail``) does not. With
+    ``ray_tracing=True`` pyroomacoustics runs its own hybrid instead (image sources to
+    ``max_order``, then ray tracing with the room's ``scattering`` on every wall): the
+    independent check of the tail's decay.
 
     Parameters
     ----------
@@ -126,6 +132,9 @@ def to_pyroomacoustics(
         ``None``: omnidirectional microphones. ``"kemar"``: each ear's microphone has the
         bundled MIT KEMAR response of that ear, turned to the listener's yaw, and sits at the head
         centre (see the module docstring); ``receivers="ears"`` only.
+    ray_tracing : bool, optional
+        Turn on pyroomacoustics' ray tracing (its default ray settings) with the walls'
+        scattering coefficient ``room.scattering``.
     c : float, optional
         Speed of sound in m/s.
 
@@ -180,10 +189,10 @@ def to_pyroomacoustics(
     pra_room = pra.ShoeBox(
         room.dimensions,
         fs=fs,
-        materials=_materials(room, fs),
+        materials=_materials(room, fs, room.scattering if ray_tracing else None),
         max_order=room.max_order,
         air_absorption=False,
-        ray_tracing=False,
+        ray_tracing=bool(ray_tracing),
         min_phase=False,
     )
     pra_room.set_sound_speed(c)
@@ -357,15 +366,16 @@ def _as_fs(fs: object) -> int:
     return int(fs)
 
 
-def _materials(room: Room, fs: int) -> dict[str, pra.Material]:
+def _materials(room: Room, fs: int, scattering: float | None) -> dict[str, pra.Material]:
     """Return one new pyroomacoustics Material per wall (ShoeBox resamples them in place)."""
     alpha = room.absorption
+    extra = {} if scattering is None else {"scattering": float(scattering)}
     if np.all(alpha == alpha[:, :1]):
-        return {w: pra.Material(float(alpha[i, 0])) for i, w in enumerate(WALLS)}
+        return {w: pra.Material(float(alpha[i, 0]), **extra) for i, w in enumerate(WALLS)}
     centres = pyroomacoustics_band_centres(fs)
     at = room.absorption_at(centres)
     return {
-        w: pra.Material({"coeffs": list(at[i]), "center_freqs": list(centres)})
+        w: pra.Material({"coeffs": list(at[i]), "center_freqs": list(centres)}, **extra)
         for i, w in enumerate(WALLS)
     }
 

@@ -45,6 +45,7 @@ Evaluation
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -64,10 +65,13 @@ __all__ = [
     "reflection_spectra",
     "OCTAVE_BANDS_HZ",
     "WALLS",
+    "TAIL_MODELS",
 ]
 
 #: Octave-band centre frequencies of per-band absorption, Hz.
 OCTAVE_BANDS_HZ: tuple[float, ...] = (125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
+#: The late-tail models of :class:`Room` (:mod:`acoustics.late_tail`).
+TAIL_MODELS: tuple[str, ...] = ("eyring", "sabine", "ray_tracing", "none")
 #: Wall names in storage order (those of pyroomacoustics' ShoeBox).
 WALLS: tuple[str, ...] = ("west", "east", "south", "north", "floor", "ceiling")
 
@@ -97,6 +101,18 @@ class Room:
         Highest reflection order of the image-source model.
     air_absorption : bool, optional
         Attenuate each path by air absorption (ISO 9613-1 at 20 degC, 50 % relative humidity).
+    tail : {"eyring", "sabine", "ray_tracing", "none"}, optional
+        The late reverberation after the image sources (:mod:`acoustics.late_tail`): a diffuse
+        tail decaying per octave band by Eyring's or Sabine's reverberation time, or by the
+        decay of a stochastic ray tracer with ``scattering``; ``"none"`` keeps the image sources
+        alone, every one up to ``max_order`` (a specular box, whose late decay overshoots).
+    scattering : float, optional
+        Scattering coefficient in [0, 1] of the walls, for ``tail="ray_tracing"``.
+    transition_ms : float or None, optional
+        Start the tail this long after emission, if that is before the image sources of
+        ``max_order`` stop being complete at the receiver (the default, None: when they stop).
+    seed : int, optional
+        Seed of the tail's noise (combined with each receiver's position and yaw).
 
     Examples
     --------
@@ -107,8 +123,12 @@ class Room:
 
     dimensions: NDArray[np.float64]
     absorption: NDArray[np.float64]
-    max_order: int = 10
+    max_order: int = 3
     air_absorption: bool = False
+    tail: Literal["eyring", "sabine", "ray_tracing", "none"] = "eyring"
+    scattering: float = 0.2
+    transition_ms: float | None = None
+    seed: int = 0
 
     def __post_init__(self) -> None:
         dims = as_point(self.dimensions, "dimensions")
@@ -139,12 +159,47 @@ class Room:
             )
         if not isinstance(self.air_absorption, (bool, np.bool_)):
             raise TypeError(f"air_absorption must be a bool, got {self.air_absorption!r}")
+        if self.tail not in TAIL_MODELS:
+            raise ValueError(f"tail must be one of {TAIL_MODELS}, got {self.tail!r}")
+        if isinstance(self.scattering, bool) or not isinstance(
+            self.scattering, (int, float, np.integer, np.floating)
+        ):
+            raise TypeError(f"scattering must be a number in [0, 1], got {self.scattering!r}")
+        if not 0.0 <= float(self.scattering) <= 1.0:
+            raise ValueError(f"scattering must lie in [0, 1], got {self.scattering!r}")
+        if self.transition_ms is not None:
+            transition = as_positive(self.transition_ms, "transition_ms")
+            object.__setattr__(self, "transition_ms", transition)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
+            raise TypeError(f"seed must be an int, got {self.seed!r}")
+        if self.seed < 0:
+            raise ValueError(f"seed must be non-negative, got {self.seed}")
         dims.flags.writeable = False
         alpha.flags.writeable = False
         object.__setattr__(self, "dimensions", dims)
         object.__setattr__(self, "absorption", alpha)
         object.__setattr__(self, "max_order", int(order))
         object.__setattr__(self, "air_absorption", bool(self.air_absorption))
+        object.__setattr__(self, "scattering", float(self.scattering))
+        object.__setattr__(self, "seed", int(self.seed))
+
+    def describe(self) -> str:
+        """One line naming the model, e.g. for reports and provenance."""
+        model = f"image sources to order {self.max_order}"
+        if self.tail == "ray_tracing":
+            model += (
+                f", then a diffuse tail decaying as ray-traced with scattering {self.scattering:g}"
+            )
+        elif self.tail != "none":
+            model += f", then a diffuse tail decaying by {self.tail.capitalize()}"
+        if self.transition_ms is not None:
+            model += f" from {self.transition_ms:g} ms"
+        return model
+
+    @property
+    def reverberant(self) -> bool:
+        """Whether responses in the room hold anything after the direct sound."""
+        return self.tail != "none" or self.max_order > 0
 
     @property
     def volume(self) -> float:
@@ -198,7 +253,9 @@ class ImageSources:
     order: NDArray[np.intp]
 
 
-def image_sources(room: Room, source: npt.ArrayLike) -> ImageSources:
+def image_sources(
+    room: Room, source: npt.ArrayLike, *, max_order: int | None = None
+) -> ImageSources:
     """Enumerate the images of a source up to the room's ``max_order`` (vectorized).
 
     Parameters
@@ -207,6 +264,9 @@ def image_sources(room: Room, source: npt.ArrayLike) -> ImageSources:
         The shoebox.
     source : (3,) array_like
         Source position in the room frame, metres, strictly inside the room.
+    max_order : int, optional
+        Enumerate to this order instead of the room's (the hybrid model's transition looks one
+        order beyond it).
 
     Returns
     -------
@@ -220,7 +280,7 @@ def image_sources(room: Room, source: npt.ArrayLike) -> ImageSources:
         raise ValueError(
             f"source must lie strictly inside the room {room.dimensions.tolist()}, got {s.tolist()}"
         )
-    n_max = room.max_order
+    n_max = room.max_order if max_order is None else int(max_order)
     # Per axis: every (n, p) whose own hits |n - p| + |n| stay within the order.
     n = np.arange(-n_max, n_max + 2)
     n_ax, p_ax = np.meshgrid(n, [0, 1], indexing="ij")
@@ -293,7 +353,7 @@ def air_attenuation_db_per_m(
     )
 
 
-def living_room(*, max_order: int = 12, air_absorption: bool = False) -> Room:
+def living_room(*, max_order: int = 3, air_absorption: bool = False, **tail) -> Room:
     """Build a furnished living room, 5.5 x 4.2 x 2.6 m (60 m^3).
 
     Octave-band absorption (125 Hz ... 8 kHz) from typical material tables (Vorlaender,
@@ -302,6 +362,9 @@ def living_room(*, max_order: int = 12, air_absorption: bool = False) -> Room:
     sides, a glazed end wall, carpet on the floor with a sofa's worth of upholstery lumped into it,
     and a painted plasterboard ceiling. Reverberation time about 0.4-0.5 s in the midrange, typical
     of furnished domestic rooms (Diaz & Pedrero, Applied Acoustics 66, 2005).
+
+    ``tail`` takes the late-tail options of :class:`Room` (``tail``, ``scattering``,
+    ``transition_ms``, ``seed``), as do :func:`bare_room` and :func:`studio`.
     """
     walls = np.array(
         [
@@ -313,20 +376,20 @@ def living_room(*, max_order: int = 12, air_absorption: bool = False) -> Room:
             [0.20, 0.15, 0.10, 0.08, 0.06, 0.05, 0.05],  # ceiling: plasterboard
         ]
     )
-    return Room((5.5, 4.2, 2.6), walls, max_order=max_order, air_absorption=air_absorption)
+    return Room((5.5, 4.2, 2.6), walls, max_order=max_order, air_absorption=air_absorption, **tail)
 
 
-def bare_room(*, max_order: int = 20, air_absorption: bool = False) -> Room:
+def bare_room(*, max_order: int = 3, air_absorption: bool = False, **tail) -> Room:
     """Build an unfurnished room with hard surfaces, 5.0 x 4.0 x 2.6 m.
 
     Painted plaster and concrete (absorption 0.02-0.05, Vorlaender 2020, Appendix A): a long
     reverberation time, about 3 s (Eyring) in the midrange.
     """
     walls = np.tile([0.02, 0.02, 0.03, 0.03, 0.04, 0.05, 0.05], (6, 1))
-    return Room((5.0, 4.0, 2.6), walls, max_order=max_order, air_absorption=air_absorption)
+    return Room((5.0, 4.0, 2.6), walls, max_order=max_order, air_absorption=air_absorption, **tail)
 
 
-def studio(*, max_order: int = 6, air_absorption: bool = False) -> Room:
+def studio(*, max_order: int = 3, air_absorption: bool = False, **tail) -> Room:
     """Build a treated control room, 6.0 x 5.0 x 3.0 m, with broadband absorption.
 
     Porous absorbers 100 mm thick on the side walls and as a ceiling cloud (absorption 0.4-0.95,
@@ -337,7 +400,7 @@ def studio(*, max_order: int = 6, air_absorption: bool = False) -> Room:
     half = [0.25, 0.40, 0.50, 0.50, 0.50, 0.50, 0.50]
     carpet = [0.08, 0.24, 0.57, 0.69, 0.71, 0.73, 0.73]
     walls = np.array([half, half, absorber, absorber, carpet, absorber])
-    return Room((6.0, 5.0, 3.0), walls, max_order=max_order, air_absorption=air_absorption)
+    return Room((6.0, 5.0, 3.0), walls, max_order=max_order, air_absorption=air_absorption, **tail)
 
 
 def band_weights(freqs: npt.ArrayLike) -> NDArray[np.float64]:

@@ -99,6 +99,13 @@ def outside_head(positions: NDArray, radius: float) -> NDArray[np.float64]:
     return distance
 
 
+def within_reach(dist: NDArray[np.float64], reach: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Which images ``(n_l, n_img)`` lie within each listener's ``reach``; the source always."""
+    keep = dist <= reach[:, None]
+    keep[:, 0] = True
+    return keep
+
+
 def _phase_grid(freqs: NDArray[np.float64]) -> tuple[int, int, bool]:
     """Return ``(n_coarse, width, uniform)``: the padded grid ``n_coarse * width >= n_freqs``.
 
@@ -279,6 +286,7 @@ def sphere_image_sum(
     *,
     air: NDArray[np.float64] | None,
     near_rho: float,
+    reach: NDArray[np.float64] | None = None,
 ) -> NDArray[np.complex128]:
     r"""Ear pressures ``(n_listeners, 2, n_freqs)`` of one driver's images at rigid-sphere heads.
 
@@ -303,6 +311,9 @@ def sphere_image_sum(
     near_rho : float
         Images nearer than this many head radii, and the driver itself, are evaluated exactly
         (the series and the directivity model); the rest from the tables.
+    reach : (n_listeners,) ndarray or None
+        Keep only the images within this distance of each head centre (the hybrid model's
+        transition); None keeps every image.
     """
     a = head.radius
     n_l, n_f = x_l.shape[0], freqs.shape[0]
@@ -313,15 +324,16 @@ def sphere_image_sum(
     ear_world = x_l[:, None, :] + np.einsum("lij,ej->lei", r_l, head.ear_positions)
     to_ear = ear_world[:, :, None, :] - images.positions[None, None, :, :]  # (n_l, 2, n_img, 3)
     emitted = (to_ear * images.parity[None, None, :, :]) @ r_d  # driver frame
-    exact = (images.order[None, :] == 0) | (dist < near_rho * a)  # (n_l, n_img)
+    keep = np.ones(dist.shape, dtype=bool) if reach is None else within_reach(dist, reach)
+    exact = ((images.order[None, :] == 0) | (dist < near_rho * a)) & keep  # (n_l, n_img)
     out = np.zeros((n_l, 2, n_f), dtype=np.complex128)
     if np.any(exact):
         _exact_paths(out, exact, head, directivity, local, emitted, dist, spectra, freqs, c, air)
-    if np.all(exact):
+    if not np.any(keep & ~exact):
         return out
 
     # Table paths, one per (listener, ear, image), ordered by their angle to the ear.
-    ll, nn = np.nonzero(~exact)
+    ll, nn = np.nonzero(keep & ~exact)
     lle = np.repeat(ll, 2)
     ee = np.tile([0, 1], ll.size)
     nne = np.repeat(nn, 2)

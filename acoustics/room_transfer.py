@@ -85,6 +85,7 @@ import numpy.typing as npt
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from acoustics import _memory, late_tail
 from acoustics._validate import (
     as_freqs,
     as_point,
@@ -104,6 +105,15 @@ from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix
 from acoustics.heads import HeadModel, PointEars, RigidSphere
 from acoustics.hrtf import MeasuredHRTF, _dtft
 from acoustics.interpolation import SphericalTriangulation
+from acoustics.late_tail import (
+    decay_times,
+    diffuse_driver_covariance,
+    diffuse_ear_covariance,
+    matching_gains,
+    synthesize_tails,
+    tail_duration,
+    transition_distances,
+)
 from acoustics.room import (
     ImageSources,
     Room,
@@ -119,6 +129,7 @@ from acoustics.room_tables import (
     outside_head,
     sphere_image_sum,
     table_rows,
+    within_reach,
 )
 from acoustics.sources import Device, Directivity, Omni
 
@@ -235,17 +246,54 @@ def ear_transfer_room(
     _check_inside(room, x_l, "listener_positions", margin=head.radius)
     r_l = np.stack([rotation_matrix(y) for y in yaws])
     ear_world = x_l[:, None, :] + np.einsum("lij,ej->lei", r_l, head.ear_positions)  # (n_l, 2, 3)
+    reach = _reach(room, p_d, x_l, c)  # (n_l, n_d) or None: the transition of the hybrid model
+    if reach is None:
+        _check_memory(room, head, device, x_l.shape[0], 2, f.shape[0], f.shape[0])
+        return _ear_early(
+            room, device, p_d, r_d, x_l, r_l, ear_world, head, f, c,
+            hrtf_directions, hrtf_components, None,
+        )  # fmt: skip
+    coarse = _coarse_grid(f, reach, c, head)
+    grid_f = f if coarse is None else coarse[0]
+    _check_memory(room, head, device, x_l.shape[0], 2, f.shape[0], grid_f.shape[0])
+    early = _ear_early(
+        room, device, p_d, r_d, x_l, r_l, ear_world, head, grid_f, c,
+        hrtf_directions, hrtf_components, reach,
+    )  # fmt: skip
+    if coarse is not None:
+        early = _refine(early, coarse[1], coarse[2])
+    _add_tails(early, room, device, x_l, yaws, head, f, c, reach, p_d)
+    return early
+
+
+def _ear_early(
+    room: Room,
+    device: Device,
+    p_d: NDArray[np.float64],
+    r_d: NDArray[np.float64],
+    x_l: NDArray[np.float64],
+    r_l: NDArray[np.float64],
+    ear_world: NDArray[np.float64],
+    head: HeadModel,
+    f: NDArray[np.float64],
+    c: float,
+    hrtf_directions: str,
+    hrtf_components: int | None,
+    reach: NDArray[np.float64] | None,
+) -> NDArray[np.complex128]:
+    """Image-source part ``(n_l, 2, n_d, n_f)`` at listeners' ears, within ``reach``."""
     omni = all(isinstance(d.directivity, Omni) for d in device.drivers)
     if isinstance(head, PointEars) and omni:
         # Point ears in free space are point receivers: the time-domain path applies.
-        pressure = point_transfer_room(
+        pressure = _point_early(
             room,
             device,
+            p_d,
+            r_d,
             ear_world.reshape(-1, 3),
             f,
-            device_position=device_position,
-            device_yaw_deg=device_yaw_deg,
-            c=c,
+            c,
+            None if reach is None else np.repeat(reach, 2, axis=0),
         )
         return pressure.reshape(x_l.shape[0], 2, p_d.shape[0], f.shape[0])
     air = _air_amplitude(room, f)
@@ -270,29 +318,35 @@ def ear_transfer_room(
             c,
             directions=hrtf_directions,
             n_components=int(hrtf_components),
+            reach=reach,
         )
     out = np.zeros((x_l.shape[0], 2, p_d.shape[0], f.shape[0]), dtype=np.complex128)
     if type(head) is RigidSphere:  # tables for the sphere, in float32 blocks (room_tables)
         for d, driver in enumerate(device.drivers):
             images = image_sources(room, p_d[d])
-            try:
-                out[:, :, d, :] = sphere_image_sum(
-                    head,
-                    driver.directivity,
-                    images,
-                    _image_spectra(room, images, f),
-                    x_l,
-                    r_l,
-                    r_d[d],
-                    f,
-                    c,
-                    air=air,
-                    near_rho=_SPHERE_NEAR_RHO,
-                )
-            except ValueError as exc:
-                raise ValueError(
-                    f"an image of driver {driver.name!r} is inside a head: {exc}"
-                ) from exc
+            spectra = _image_spectra(room, images, f)
+            step = _sphere_listener_chunk(images.order.size)
+            for l0 in range(0, x_l.shape[0], step):  # listeners in chunks that fit in memory
+                sl = slice(l0, l0 + step)
+                try:
+                    out[sl, :, d, :] = sphere_image_sum(
+                        head,
+                        driver.directivity,
+                        images,
+                        spectra,
+                        x_l[sl],
+                        r_l[sl],
+                        r_d[d],
+                        f,
+                        c,
+                        air=air,
+                        near_rho=_SPHERE_NEAR_RHO,
+                        reach=None if reach is None else reach[sl, d],
+                    )
+                except ValueError as exc:
+                    raise ValueError(
+                        f"an image of driver {driver.name!r} is inside a head: {exc}"
+                    ) from exc
         return out
     nearest = _NearestHRTF(head, f, c) if hrtf_directions == "nearest" else None
     for d, driver in enumerate(
@@ -317,9 +371,11 @@ def ear_transfer_room(
                     f"an image of driver {driver.name!r} is inside a head: {exc}"
                 ) from exc
             ears = ears.reshape(2, -1, n_img, f.shape[0])  # (2, n_lc, n_img, n_f)
+            dist = np.linalg.norm(rel, axis=2)
             if air is not None:
-                dist = np.linalg.norm(rel, axis=2)
                 ears = ears * air[None, None, None, :] ** dist[None, :, :, None]
+            if reach is not None:
+                ears = ears * within_reach(dist, reach[sl, d])[None, :, :, None]
             if isinstance(driver.directivity, Omni):  # D = 1: skip a (listeners x images) pass
                 out[sl, :, d, :] = np.einsum("elnf,nf->lef", ears, spectra)
                 continue
@@ -373,12 +429,39 @@ def point_transfer_room(
     )
     _check_inside(room, p_d, "driver positions")
     _check_inside(room, x, "points")
+    reach = _reach(room, p_d, x, c)
+    if reach is None:
+        _check_memory(room, None, device, x.shape[0], 1, f.shape[0], f.shape[0])
+        return _point_early(room, device, p_d, r_d, x, f, c, None)
+    coarse = _coarse_grid(f, reach, c, None)
+    grid_f = f if coarse is None else coarse[0]
+    _check_memory(room, None, device, x.shape[0], 1, f.shape[0], grid_f.shape[0])
+    out = _point_early(room, device, p_d, r_d, x, grid_f, c, reach)
+    if coarse is not None:
+        out = _refine(out, coarse[1], coarse[2])
+    # Distinct points: independent tails (module notes).
+    _add_tails(out[:, None], room, device, x, np.zeros(x.shape[0]), None, f, c, reach, p_d)
+    return out
+
+
+def _point_early(
+    room: Room,
+    device: Device,
+    p_d: NDArray[np.float64],
+    r_d: NDArray[np.float64],
+    x: NDArray[np.float64],
+    f: NDArray[np.float64],
+    c: float,
+    reach: NDArray[np.float64] | None,
+) -> NDArray[np.complex128]:
+    """Image-source part ``(n_points, n_drivers, n_freqs)`` at points, within ``reach``."""
     air = _air_amplitude(room, f)
     out = np.zeros((x.shape[0], p_d.shape[0], f.shape[0]), dtype=np.complex128)
     grid = _fft_grid(f)
     for d, driver in enumerate(device.drivers):
+        reach_d = None if reach is None else reach[:, d]
         if grid is not None and air is None and isinstance(driver.directivity, Omni):
-            out[:, d, :] = _point_transfer_time_domain(room, p_d[d], x, f, grid, c)
+            out[:, d, :] = _point_transfer_time_domain(room, p_d[d], x, f, grid, c, reach_d)
             continue
         images = image_sources(room, p_d[d])
         spectra = _image_spectra(room, images, f)
@@ -396,6 +479,8 @@ def point_transfer_room(
             g = greens_function(dist, f, c=c)
             if air is not None:
                 g = g * air[None, None, :] ** dist[:, :, None]
+            if reach_d is not None:
+                g *= within_reach(dist, reach_d[sl])[:, :, None]
             if isinstance(driver.directivity, Omni):  # D = 1
                 out[sl, d, :] = np.einsum("pnf,nf->pf", g, spectra)
                 continue
@@ -406,6 +491,200 @@ def point_transfer_room(
             )
             out[sl, d, :] = np.einsum("pnf,pnf,nf->pf", g, directivity, spectra)
     return out
+
+
+#: Time after the transition that the early responses of heads and drivers are given on the
+#: coarse grid (their own impulse responses ring for a few milliseconds), seconds.
+_EARLY_MARGIN_S = 0.02
+
+
+def _coarse_grid(
+    f: NDArray[np.float64], reach: NDArray[np.float64], c: float, head: HeadModel | None
+) -> tuple[NDArray[np.float64], int, int] | None:
+    """Return a shorter FFT grid for the image sources' part, or None if it would not pay.
+
+    With the hybrid model the image sources stop at the transition, so their part of the
+    response is time-limited: computed on a grid just long enough for it (the transition, the
+    margin and a measured head's responses) and zero-padded to the requested grid, it is the
+    same response (what lies beyond the short grid is below the rounding of the echograms).
+    """
+    grid = _fft_grid(f)
+    if grid is None:
+        return None
+    fs, n_fft = grid
+    margin = _EARLY_MARGIN_S
+    if isinstance(head, MeasuredHRTF):
+        margin += head.hrir_set.hrirs.shape[-1] / head.hrir_set.fs
+    from scipy.fft import next_fast_len
+
+    n_coarse = next_fast_len(int(np.ceil((float(reach.max()) / c + margin) * fs)), real=True)
+    if 2 * n_coarse > n_fft:
+        return None
+    return np.fft.rfftfreq(n_coarse, 1.0 / fs), n_coarse, n_fft
+
+
+def _refine(early: NDArray[np.complex128], n_coarse: int, n_fft: int) -> NDArray[np.complex128]:
+    """Early spectra on a coarse grid, zero-padded in time to the ``n_fft`` grid."""
+    return np.fft.rfft(np.fft.irfft(early, n_coarse, axis=-1), n_fft, axis=-1)
+
+
+#: Bytes per (listener, image) of the rigid-sphere tabulated sum's path arrays (measured peak
+#: 0.5 kB; rounded up).
+_SPHERE_BYTES_PER_PATH = 800
+#: Share of the available memory a call may plan to use.
+_MEMORY_SHARE = 0.6
+
+
+def _check_memory(
+    room: Room,
+    head: HeadModel | None,
+    device: Device,
+    n_receivers: int,
+    n_ears: int,
+    n_freqs: int,
+    n_engine_freqs: int,
+) -> None:
+    """Refuse, before allocating, a call whose arrays would not fit in memory.
+
+    Estimated: the result ``(n_receivers, n_ears, n_drivers, n_freqs)`` complex, and the largest
+    work array the engine cannot chunk (one listener's images at every engine frequency for the
+    per-path model; the rigid-sphere sum is chunked over listeners to fit). Raises ValueError
+    naming ``max_order`` and the grid size instead of letting numpy raise ``MemoryError``.
+    """
+    from acoustics.room import _n_images
+
+    available = _memory.available_bytes() * _MEMORY_SHARE
+    n_img = _n_images(room.max_order)
+    result = 16.0 * n_receivers * n_ears * len(device.drivers) * n_freqs
+    per_listener = 0.0
+    generic = head is not None and not (
+        type(head) is RigidSphere or (isinstance(head, PointEars) and _all_omni(device))
+    )
+    if generic:  # ears, directivity and their product for one listener's images
+        per_listener = 3 * 16.0 * n_ears * n_img * n_engine_freqs
+    elif type(head) is RigidSphere:
+        per_listener = float(_SPHERE_BYTES_PER_PATH) * n_ears * n_img
+    if result + per_listener > available:
+        raise ValueError(
+            f"this room transfer needs about {(result + per_listener) / 2**30:.1f} GiB "
+            f"({n_receivers} receivers x {n_freqs} frequencies x {len(device.drivers)} drivers, "
+            f"max_order {room.max_order}: {n_img} images per driver), more than the "
+            f"{available / 2**30:.1f} GiB it may use here; lower max_order, or use fewer "
+            "listeners or frequencies per call"
+        )
+
+
+def _all_omni(device: Device) -> bool:
+    return all(isinstance(d.directivity, Omni) for d in device.drivers)
+
+
+def _sphere_listener_chunk(n_img: int) -> int:
+    """Return how many listeners per call of the rigid-sphere sum fit the memory share."""
+    budget = _memory.available_bytes() * _MEMORY_SHARE / 4  # leave room for the result
+    return max(1, int(budget // (_SPHERE_BYTES_PER_PATH * 2 * n_img)))
+
+
+def _reach(
+    room: Room, p_d: NDArray[np.float64], x: NDArray[np.float64], c: float
+) -> NDArray[np.float64] | None:
+    """Transition distances ``(n_receivers, n_drivers)`` of the hybrid model; None without tail."""
+    if room.tail == "none":
+        return None
+    reach = transition_distances(room, p_d, x)
+    if room.transition_ms is not None:
+        wanted = c * room.transition_ms / 1000.0
+        late = wanted > reach
+        if np.any(late):
+            i, d = np.argwhere(late)[0]
+            raise ValueError(
+                f"transition_ms={room.transition_ms:g} is later than the image sources of "
+                f"max_order {room.max_order} are complete at receiver {i} for driver {d} "
+                f"({1000.0 * reach[i, d] / c:.1f} ms): raise max_order or lower transition_ms"
+            )
+        reach = np.full_like(reach, wanted)
+    return reach
+
+
+#: Receiver groups whose time-domain tails are held at once.
+_TAIL_GROUPS = 8
+
+
+def _add_tails(
+    out: NDArray[np.complex128],
+    room: Room,
+    device: Device,
+    centres: NDArray[np.float64],
+    yaws: NDArray[np.float64],
+    head: HeadModel | None,
+    f: NDArray[np.float64],
+    c: float,
+    reach: NDArray[np.float64],
+    p_d: NDArray[np.float64],
+) -> NDArray[np.complex128]:
+    """Add diffuse tails to ``out (n_groups, n_rec, n_d, n_f)`` from each transition on.
+
+    A group is a listener (two ears, the head's diffuse coherence) or, without a head, one point.
+    On an FFT grid the tail is folded onto the grid's period (as sampling the spectrum does);
+    otherwise its spectrum is summed at ``f`` directly.
+    """
+    n_g, n_d, n_f = centres.shape[0], reach.shape[1], f.shape[0]
+    t60 = decay_times(room, c=c)
+    if not np.any(t60 > 0):
+        return
+    grid = _fft_grid(f)
+    fs = grid[0] if grid is not None else _synthesis_rate(f)
+    bins = late_tail.stft_bins(fs)
+    driver_cov = diffuse_driver_covariance(device, bins, c)
+    receiver_cov = None if head is None else diffuse_ear_covariance(head, bins, c)
+    gains = np.empty((n_g, n_d, t60.size))
+    for d in range(n_d):
+        images = image_sources(room, p_d[d])
+        diff = centres[:, None, :] - images.positions[None, :, :]
+        dist = np.sqrt(np.einsum("gni,gni->gn", diff, diff))
+        gains[:, d] = matching_gains(
+            room, dist, reflection_spectra(room, images), reach[:, d], t60, c
+        )
+    start = reach / c  # (n_g, n_d)
+    end = tail_duration(t60)
+    if end <= start.max() + 4 * late_tail.FADE_S:
+        return  # decayed by TAIL_DECAY_DB before the transition
+    for g0 in range(0, n_g, _TAIL_GROUPS):
+        sl = slice(g0, g0 + _TAIL_GROUPS)
+        tails, offsets = synthesize_tails(
+            room,
+            centres[sl],
+            yaws[sl],
+            receiver_cov,
+            driver_cov,
+            gains[sl],
+            start[sl],
+            t60,
+            fs,
+            end,
+            c,
+        )
+        n_taps = tails.shape[-1]
+        if grid is not None:
+            n_fft = grid[1]
+            folded = np.empty(tails.shape[:-1] + (n_fft,))
+            for i, offset in enumerate(offsets):  # fold each tail onto the grid's period
+                shift = int(offset) % n_fft
+                n_seg = -(-(shift + n_taps) // n_fft)
+                buf = np.zeros(tails.shape[1:-1] + (n_seg * n_fft,))
+                buf[..., shift : shift + n_taps] = tails[i]
+                folded[i] = buf.reshape(*buf.shape[:-1], n_seg, n_fft).sum(axis=-2)
+            out[sl] += np.fft.rfft(folded, axis=-1)
+        else:
+            for i, offset in enumerate(offsets):
+                t = (offset + np.arange(n_taps)) / fs
+                for lo in range(0, n_f, 256):
+                    phasor = np.exp(-2j * np.pi * np.outer(t, f[lo : lo + 256]))
+                    out[g0 + i, ..., lo : lo + 256] += tails[i] @ phasor
+
+
+def _synthesis_rate(f: NDArray[np.float64]) -> float:
+    """Return the tails' rate off an FFT grid: 48 kHz, or more above 19.2 kHz."""
+    return max(48000.0, float(np.ceil(2.5 * f.max() / 1000.0)) * 1000.0)
 
 
 def _air_amplitude(room: Room, freqs: NDArray) -> NDArray[np.float64] | None:
@@ -459,8 +738,12 @@ def _point_transfer_time_domain(
     freqs: NDArray[np.float64],
     grid: tuple[float, int],
     c: float,
+    reach: NDArray[np.float64] | None = None,
 ) -> NDArray[np.complex128]:
-    """Return omni-source to omni-point responses ``(n_points, n_freqs)`` by echogram synthesis."""
+    """Return omni-source to omni-point responses ``(n_points, n_freqs)`` by echogram synthesis.
+
+    Only images within ``reach`` of each point (if given) are kept.
+    """
     fs, n_fft = grid
     images = image_sources(room, source)
     knots = reflection_spectra(room, images)  # (n_img, 7)
@@ -481,9 +764,10 @@ def _point_transfer_time_domain(
         if np.any(dist == 0):
             raise ValueError("points must not coincide with a driver or one of its images")
         reflected = dist[:, 1:]
-        amps = (knots[None, 1:, :] / (4.0 * np.pi * reflected[:, :, None])).reshape(
-            -1, knots.shape[1]
-        )
+        amps = knots[None, 1:, :] / (4.0 * np.pi * reflected[:, :, None])
+        if reach is not None:
+            amps *= (reflected <= reach[start : start + chunk, None])[:, :, None]
+        amps = amps.reshape(-1, knots.shape[1])
         rows = np.repeat(np.arange(pts.shape[0]), n_refl)
         spectra = _echogram_spectra(reflected.ravel() * (fs / c), amps, rows, pts.shape[0], n_fft)
         block = out[start : start + chunk]
@@ -609,6 +893,7 @@ def _ear_transfer_measured_grouped(
     *,
     directions: str,
     n_components: int,
+    reach: NDArray[np.float64] | None = None,
 ) -> NDArray[np.complex128]:
     """Ears of listeners with a measured head, by per-component echograms (see module notes)."""
     fs, n_fft = grid
@@ -653,6 +938,9 @@ def _ear_transfer_measured_grouped(
             else:
                 corner, bary = triangulation.weights(refl)
             base = knots[None, :, :] / (4.0 * np.pi * distance.reshape(n_c, n_refl)[:, :, None])
+            if reach is not None:
+                centre = np.linalg.norm(rel[:, 1:], axis=2)
+                base *= (centre <= reach[sl, d, None])[:, :, None]
             base = base.reshape(-1, bands.shape[0])  # (paths, knots)
             position, amplitude = [], []
             for e in range(2):
@@ -671,4 +959,3 @@ def _ear_transfer_measured_grouped(
             for e in range(2):
                 out[sl, e, d, :] = np.einsum("lmf,mf->lf", spectra[:, e], coef[e]) + direct[e]
     return out
-

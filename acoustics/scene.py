@@ -36,6 +36,7 @@ from acoustics.freefield import azimuth_transfer as _azimuth_transfer_freefield
 from acoustics.freefield import ear_transfer_freefield
 from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix, sph_to_cart
 from acoustics.heads import HeadModel, RigidSphere
+from acoustics.late_tail import response_seconds
 from acoustics.room import Room, image_sources
 from acoustics.room_transfer import ear_transfer_room, point_transfer_room
 from acoustics.sources import Device
@@ -318,7 +319,7 @@ def ear_transfer(
         model = "free field"
     else:
         h = ear_transfer_room(scene.room, scene.device, positions, yaws, lis.head, f, **common)
-        model = f"image source, shoebox, order {scene.room.max_order}"
+        model = f"shoebox, {scene.room.describe()}"
     meta = {
         "model": model,
         "head": type(lis.head).__name__,
@@ -391,7 +392,7 @@ def azimuth_transfer(
     )
     reference = greens_function(np.array([float(distance)]), free.freqs, c=c)[0]
     meta = dict(free.meta)
-    meta.update(model=f"image source, shoebox, order {scene.room.max_order}")
+    meta.update(model=f"shoebox, {scene.room.describe()}")
     return TransferMatrix(h / reference, free.freqs, free.receivers, free.sources, meta)
 
 
@@ -439,7 +440,10 @@ def impulse_responses(
             )
             for p in drivers
         )
-    needed = max(int(n_taps), int(np.ceil((longest / c + 0.025) * fs)))
+    seconds = longest / c + 0.025
+    if scene.room is not None and scene.room.tail != "none":
+        seconds = max(seconds, response_seconds(scene.room, c=c))
+    needed = max(int(n_taps), int(np.ceil(seconds * fs)))
     n_fft = int(2 ** np.ceil(np.log2(needed)))
     tm = ear_transfer(scene, np.fft.rfftfreq(n_fft, 1.0 / fs), c=c)
     return tm.to_impulse_responses(fs, int(n_taps))

@@ -374,9 +374,7 @@ def design_chain(
 def _short_bins(ctc) -> NDArray[np.intp]:
     """Bins where a CTC design's separation falls more than the margin short of its target."""
     target = np.asarray(ctc.meta["target_db"], dtype=float)
-    return np.flatnonzero(
-        np.any(ctc.separation_db < target[None, :] - SHORTFALL_MARGIN_DB, axis=0)
-    )
+    return np.flatnonzero(np.any(ctc.separation_db < target[None, :] - SHORTFALL_MARGIN_DB, axis=0))
 
 
 def _targets(ctc, strongest, gain_limit_db, band_tm, beam, beam_kwargs) -> DesignTargets:
@@ -588,11 +586,18 @@ def binaural_preview(
 
 
 def _room_taps(scene: Scene, fs: float) -> int:
-    """Return impulse-response length: 50 ms in free field, else up to the room's last image."""
+    """Return impulse-response length: 50 ms in free field, else the room's response length.
+
+    That is to the last image source or the end of the late tail
+    (:func:`acoustics.late_tail.response_seconds`), whichever is later.
+    """
     if scene.room is None:
         return int(0.05 * fs)
+    from acoustics.late_tail import response_seconds
+
     dims = scene.room.dimensions
-    return int(np.ceil((scene.room.max_order + 2) * np.linalg.norm(dims) / 343.0 * fs))
+    images = (scene.room.max_order + 2) * np.linalg.norm(dims) / 343.0
+    return int(np.ceil(max(images, response_seconds(scene.room)) * fs))
 
 
 def _reference_scene(scene: Scene) -> Scene:

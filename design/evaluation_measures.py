@@ -209,7 +209,7 @@ def listener_poses(scene: Scene) -> tuple[NDArray, NDArray, Any]:
 
 def has_reverberation(scene: Scene) -> bool:
     """Whether the scene's responses have a reverberant part (a room with reflections)."""
-    return scene.room is not None and scene.room.max_order > 0
+    return scene.room is not None and scene.room.reverberant
 
 
 # --- the measures ----------------------------------------------------------------------------

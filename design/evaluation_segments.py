@@ -53,6 +53,7 @@ Separation by bands
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,14 +172,16 @@ def early_limit_ms(
     Returns
     -------
     (n,) ndarray or None
-        None in free field or without reflections (``max_order = 0``): the early segment is the
-        whole response there.
+        None in free field or without reflections (``max_order = 0`` and no late tail): the
+        early segment is the whole response there.
     """
     if not isinstance(scene, Scene):
         raise TypeError(f"scene must be a Scene, got {type(scene).__name__}")
     room = scene.room
-    if room is None or room.max_order == 0:
+    if room is None or not room.reverberant:
         return None
+    if room.max_order == 0:  # a tail without image sources: the walls still reflect first
+        room = dataclasses.replace(room, max_order=1, tail="none")
     if positions is None:
         lis = scene.listener
         positions = lis.position[None, :] if isinstance(lis, Listener) else lis.positions

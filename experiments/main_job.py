@@ -34,8 +34,12 @@ FS = 48000.0
 CLIP_SECONDS = 6.0
 
 
-def living_room_scene(*, head=None, max_order: int = 6):
-    """Return the demo's scene: the smart speaker and a listener 2 m away in a living room."""
+def living_room_scene(*, head=None, max_order: int | None = None):
+    """Return the demo's scene: the smart speaker and a listener 2 m away in a living room.
+
+    The room is :func:`acoustics.room.living_room` as it comes (the hybrid model: image
+    sources, then the late tail); ``max_order`` overrides its image-source order.
+    """
     from acoustics.devices import smart_speaker
     from acoustics.heads import RigidSphere
     from acoustics.room import living_room
@@ -45,7 +49,7 @@ def living_room_scene(*, head=None, max_order: int = 6):
     return Scene(
         smart_speaker(),
         listener,
-        room=living_room(max_order=max_order),
+        room=living_room() if max_order is None else living_room(max_order=max_order),
         device_position=(0.5, 2.1, 1.1),
     )
 

@@ -78,7 +78,7 @@ def _table(ev, zones) -> list[str]:
     for seg in ("direct", "early", "full"):
         row(f"CTC separation, {seg} (dB: median (p10))", [_sep(x, "ctc", seg) for x in s])
     row("sweet spot here", ["yes" if x.sweet_spot else "no" for x in s])
-    reverberant = ev.scene.room is not None and ev.scene.room.max_order > 0
+    reverberant = ev.scene.room is not None and ev.scene.room.reverberant
     for part, label in (("hard_left", "hard left"), ("hard_right", "hard right")):
         row(f"IACC_E 0-80 ms, {label}", [_fmt(x.depth[part]["iacc_early"], 3) for x in s])
         if reverberant:
@@ -321,9 +321,7 @@ def write_report(
         "free field"
         if scene.room is None
         else (
-            "a {:g} x {:g} x {:g} m room (image sources to order {})".format(
-                *scene.room.dimensions, scene.room.max_order
-            )
+            "a {:g} x {:g} x {:g} m room ({})".format(*scene.room.dimensions, scene.room.describe())
         )
     )
     lines = [

@@ -35,8 +35,11 @@ in degrees, positions in the world (room) frame; example scenes are in ``experim
     preset = "living_room"            # or "bare_room", "studio"; or give:
     # dimensions = [5.5, 4.2, 2.6]
     # absorption = 0.3                # one value, six (per wall) or six lists of seven bands
-    # max_order = 12                  # default: the preset's own; 10 for dimensions
+    # max_order = 3                   # image-source order (default: the preset's own, or 3)
     # air_absorption = false          # a boolean
+    # tail = "eyring"                 # the late tail: "eyring", "sabine", "ray_tracing", "none"
+    # scattering = 0.2                # walls' scattering, for tail = "ray_tracing"
+    # transition_ms = 20.0            # start the tail earlier than max_order's images end
 
 Relative paths (``head``, a measured driver's ``file``) are relative to the scene file. Unknown
 tables or keys are errors (a typo should not silently fall back to a default), and so are values
@@ -91,7 +94,16 @@ _DIRECTIVITY_KEYS = {
 _KEYS = {
     "device": {"preset", "position", "yaw_deg", "name", "drivers"}.union(*_PRESET_KEYS.values()),
     "listener": {"position", "yaw_deg", "head"},
-    "room": {"preset", "dimensions", "absorption", "max_order", "air_absorption"},
+    "room": {
+        "preset",
+        "dimensions",
+        "absorption",
+        "max_order",
+        "air_absorption",
+        "tail",
+        "scattering",
+        "transition_ms",
+    },
 }
 _DRIVER_KEYS = {"name", "position", "orientation", "directivity"}.union(*_DIRECTIVITY_KEYS.values())
 
@@ -342,8 +354,9 @@ def build_room(table: Mapping[str, Any], *, where: str = "[room]"):
     ----------
     table : mapping
         ``preset`` (one of :data:`ROOM_PRESETS`) or ``dimensions`` and ``absorption``; optional
-        ``max_order`` (default :func:`default_max_order`) and ``air_absorption`` (a boolean,
-        default false).
+        ``max_order`` (default :func:`default_max_order`), ``air_absorption`` (a boolean,
+        default false), and the late tail's ``tail``, ``scattering`` and ``transition_ms``
+        (defaults of :class:`acoustics.room.Room`).
     where : str, optional
         Names the table in error messages.
 
@@ -365,11 +378,17 @@ def build_room(table: Mapping[str, Any], *, where: str = "[room]"):
     order = table.get("max_order", default_max_order(preset))
     order = _integer(order, f"{where}.max_order")
     air = _boolean(table.get("air_absorption", False), f"{where}.air_absorption")
+    late = {}
+    if "tail" in table:
+        late["tail"] = _choice(table["tail"], rooms.TAIL_MODELS, f"{where}.tail")
+    for key in ("scattering", "transition_ms"):
+        if key in table:
+            late[key] = _number(table[key], f"{where}.{key}")
     try:
         if preset is not None:
-            return getattr(rooms, preset)(max_order=order, air_absorption=air)
+            return getattr(rooms, preset)(max_order=order, air_absorption=air, **late)
         dims = _vector(table["dimensions"], f"{where}.dimensions")
-        return rooms.Room(dims, table["absorption"], max_order=order, air_absorption=air)
+        return rooms.Room(dims, table["absorption"], max_order=order, air_absorption=air, **late)
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from exc
 

@@ -46,7 +46,9 @@ room                    ``room`` ["free_field"], a preset (``living_room``, ``ba
                         ``studio``) or ``shoebox`` with ``dimensions`` [[5.5, 4.2, 2.6]] m and
                         a uniform ``absorption`` [0.3]; ``max_order`` [the preset's, or the
                         shoebox's: :func:`experiments.scene_file.default_max_order`];
-                        ``air_absorption`` [false]; in a room the device stands
+                        ``air_absorption`` [false]; the late ``tail`` ["eyring"; or
+                        "sabine", "ray_tracing", "none"] and the walls' ``scattering`` [0.2]
+                        (:class:`acoustics.room.Room`); in a room the device stands
                         ``device_wall_distance`` [0.5] m from the wall x = 0, centred across
                         the room, facing +x, and device and ears are ``height`` [1.0] m up.
 design                  ``design`` ["chain"]: :func:`design.chain.design_chain`, or
@@ -118,10 +120,12 @@ __all__ = [
 
 #: Room choices: free field, the presets of :mod:`acoustics.room`, or a uniform shoebox.
 ROOM_CHOICES: tuple[str, ...] = ("free_field", *ROOM_PRESETS, "shoebox")
+#: The late-tail models (:data:`acoustics.room.TAIL_MODELS`, repeated to keep imports light).
+TAIL_CHOICES: tuple[str, ...] = ("eyring", "sabine", "ray_tracing", "none")
 #: Design choices: the full chain, or the matrix-mixing baseline alone (cheap).
 DESIGN_CHOICES: tuple[str, ...] = ("chain", "matrix_mixing")
 _UPMIX_CHOICES: tuple[str, ...] = ("passive", "side_decorrelated", "pca", "similarity")
-_VERSION = "soundstage-sweep-3"  # part of every run id: bump when a run's meaning changes
+_VERSION = "soundstage-sweep-4"  # part of every run id: bump when a run's meaning changes
 
 
 class SweepError(ValueError):
@@ -155,6 +159,8 @@ PARAMETERS: dict[str, _Param] = {
     "absorption": _Param("float", 0.3, low=0.0, high=1.0, applies="shoebox"),
     "max_order": _Param("int", None, low=0, high=52, applies="room"),
     "air_absorption": _Param("bool", False, applies="room"),
+    "tail": _Param("str", "eyring", choices=TAIL_CHOICES, applies="room"),
+    "scattering": _Param("float", 0.2, low=0.0, high=1.0, applies="room"),
     "device_wall_distance": _Param("float", 0.5, low=0.0, applies="room"),
     "height": _Param("float", 1.0, low=0.0, applies="room"),
     "design": _Param("str", "chain", choices=DESIGN_CHOICES),
@@ -363,7 +369,12 @@ def build_scene(run: Mapping[str, Any], *, heads: dict[str, Any] | None = None):
     device = _device(run)
     room = None
     origin = np.zeros(3)
-    room_keys = {"max_order": run["max_order"], "air_absorption": run["air_absorption"]}
+    room_keys = {
+        "max_order": run["max_order"],
+        "air_absorption": run["air_absorption"],
+        "tail": run["tail"],
+        "scattering": run["scattering"],
+    }
     if run["room"] == "shoebox":
         room_keys.update(dimensions=run["dimensions"], absorption=run["absorption"])
         room = build_room(room_keys, where="room")

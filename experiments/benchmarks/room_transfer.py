@@ -83,7 +83,7 @@ def _report(label: str, t_ours: float, t_theirs: float, nmse: float) -> None:
 
 def case_a() -> None:
     """One omni source to two omni points, order 17."""
-    room = Room(DIMS, 0.3, max_order=17)
+    room = Room(DIMS, 0.3, max_order=17, tail="none")
     points = np.array([[3.5, 1.2, 1.4], [4.1, 3.0, 0.8]])
     scene = Scene(
         _omni_speaker(),
@@ -130,7 +130,7 @@ def _grid(n: int, head) -> ListenerGrid:
 
 def case_b(n: int) -> None:
     """Smart-speaker driver positions to an n x n grid of point-ear listeners, order 10."""
-    room = Room(DIMS, 0.3, max_order=10)
+    room = Room(DIMS, 0.3, max_order=10, tail="none")
     grid = _grid(n, PointEars())
     scene = Scene(_omni_speaker(), grid, room=room, device_position=DEVICE_POSITION)
     rirs, t_theirs = _pyroomacoustics(scene)
@@ -169,7 +169,7 @@ def case_c(n: int, components: int, n_exact: int) -> None:
     from acoustics.hrtf import MeasuredHRTF
 
     kemar = MeasuredHRTF.kemar(fs=FS)
-    room = Room(DIMS, 0.3, max_order=10)
+    room = Room(DIMS, 0.3, max_order=10, tail="none")
     grid = _grid(n, kemar)
     scene = Scene(_omni_speaker(), grid, room=room, device_position=DEVICE_POSITION)
     rirs, t_theirs = _pyroomacoustics(scene, directivity="kemar")

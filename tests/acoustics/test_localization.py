@@ -246,8 +246,12 @@ def test_cue_tables_are_cached_and_match_the_model():
     with pytest.raises(TypeError, match="head"):
         cue_table("kemar")
     # The table's cues are what band_cues measures for a source at that azimuth.
-    irs = _sources(head, [[-2.0 * np.cos(np.deg2rad(20.0)), -2.0 * np.sin(np.deg2rad(20.0)), 0.0]],
-                   Listener((0.0, 0.0, 0.0), 180.0, head), None)
+    irs = _sources(
+        head,
+        [[-2.0 * np.cos(np.deg2rad(20.0)), -2.0 * np.sin(np.deg2rad(20.0)), 0.0]],
+        Listener((0.0, 0.0, 0.0), 180.0, head),
+        None,
+    )
     loc = localize_responses(irs, FS, table)
     i = int(np.argmin(np.abs(table.azimuths_deg - 20.0)))
     used = loc.cues.weight[0] > 0
@@ -257,8 +261,10 @@ def test_cue_tables_are_cached_and_match_the_model():
     itd_err = ipd_err[low & used] / (2 * np.pi * table.centres_hz[low & used])
     assert np.max(np.abs(itd_err)) < SIGMA_ITD_S  # measured 16.6 us: below the 20 us JND
     ild_err = loc.cues.ild_db[0][~low & used] - table.ild_db[i][~low & used]
-    print("ITD error max %.1f us, ILD error rms %.2f dB, max %.2f dB" % (
-        1e6 * np.max(np.abs(itd_err)), np.sqrt(np.mean(ild_err**2)), np.max(np.abs(ild_err))))
+    print(
+        "ITD error max %.1f us, ILD error rms %.2f dB, max %.2f dB"
+        % (1e6 * np.max(np.abs(itd_err)), np.sqrt(np.mean(ild_err**2)), np.max(np.abs(ild_err)))
+    )
     assert np.sqrt(np.mean(ild_err**2)) < SIGMA_ILD_DB  # rms below the 1 dB JND
 
 

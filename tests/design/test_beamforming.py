@@ -144,8 +144,9 @@ def test_null_beam_constraint_modes_on_a_soundbar():
     assert_allclose(auto.W, soft.W, atol=1e-6)
     y = beam_response(tm, soft)
     on = int(np.argmin(np.abs(az)))
-    assert_allclose(y[on], np.exp(1j * 2 * np.pi * freqs / 343.0 * soft.meta["phase_centre"][0]),
-                    atol=1e-6)  # the unit on-axis normalisation still holds
+    assert_allclose(
+        y[on], np.exp(1j * 2 * np.pi * freqs / 343.0 * soft.meta["phase_centre"][0]), atol=1e-6
+    )  # the unit on-axis normalisation still holds
     shortfall = soft.meta["shortfall"]
     # The reported shortfall of each null is what the response exceeds its bound by.
     side = int(np.argmin(np.abs(az - 90.0)))

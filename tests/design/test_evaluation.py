@@ -160,7 +160,11 @@ def test_early_limit_is_the_side_wall_reflection_delay():
     assert_allclose(early_limit_ms(turned), [expected], rtol=1e-12)
     # No reflection, no limit.
     assert early_limit_ms(default_scene()) is None
-    assert early_limit_ms(dataclasses.replace(scene, room=living_room(max_order=0))) is None
+    bare = dataclasses.replace(scene, room=living_room(max_order=0, tail="none"))
+    assert early_limit_ms(bare) is None
+    # A late tail without image sources: the side wall still reflects first.
+    tail_only = dataclasses.replace(turned, room=living_room(max_order=0))
+    assert_allclose(early_limit_ms(tail_only), [expected], rtol=1e-12)
     with pytest.raises(TypeError, match="scene"):
         early_limit_ms("living room")
 
@@ -295,7 +299,7 @@ def test_living_room_sweet_spots_at_the_design_listener(living_room_eval):
 
 def test_living_room_depth_measures_tell_systems_apart(living_room_eval):
     # The product's second claim: in the living room, the centre beam raises the phantom
-    # centre's DRR over matrix mixing (measured +3.8 dB), and buys critical distance.
+    # centre's DRR over matrix mixing (measured +4.8 dB), and buys critical distance.
     _, _, ev = living_room_eval
     chain, mm, pair = (ev.systems[k] for k in SYSTEMS)
     gain_drr = chain.depth["centre"]["drr_db"] - mm.depth["centre"]["drr_db"]
@@ -304,12 +308,16 @@ def test_living_room_depth_measures_tell_systems_apart(living_room_eval):
     assert chain.directivity_factor > mm.directivity_factor
     ratio = chain.critical_distance_m / mm.critical_distance_m
     assert ratio == pytest.approx(np.sqrt(chain.directivity_factor / mm.directivity_factor))
-    # Unlike the phantom centre's IACC (0.998 for every system), the hard-left IACC_E differs:
-    # a real loudspeaker at 30 deg gives dissimilar ears (0.56 measured), the compact device's
-    # sound from near the centre similar ones (0.77, 0.75).
+    # At 2 m in this room (critical distance about 0.7 m) the first 80 ms are mostly room, so
+    # the hard-left IACC_E is low for every system (measured 0.37 chain, 0.49 matrix mixing,
+    # 0.62 stereo pair); the chain's crosstalk cancellation makes its ears the most
+    # dissimilar. The late part, diffuse, is less coherent than the early part everywhere.
     iacc = {k: s.depth["hard_left"]["iacc_early"] for k, s in ev.systems.items()}
+    late = {k: s.depth["hard_left"]["iacc_late"] for k, s in ev.systems.items()}
     print("hard-left IACC_E:", {k: round(v, 3) for k, v in iacc.items()})
-    assert iacc["stereo_pair"] < min(iacc["chain"], iacc["matrix_mixing"]) - 0.1
+    print("hard-left IACC_L:", {k: round(v, 3) for k, v in late.items()})
+    assert iacc["chain"] < iacc["matrix_mixing"] - 0.05
+    assert all(late[k] < iacc[k] for k in iacc)
     for s in (chain, mm, pair):
         for part in ("hard_left", "hard_right"):
             assert 0.0 < s.depth[part]["iacc_late"] <= 1.0

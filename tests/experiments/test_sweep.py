@@ -103,7 +103,7 @@ def test_run_id_is_stable_and_ignores_what_does_not_apply():
     assert a == b and run_id(a) == run_id(b)  # int 2 == 2.0; soundbar/shoebox keys dropped
     assert a["n_drivers"] is None and a["max_order"] is None
     assert run_id(resolve({"listener_distance": 2.5})) != run_id(a)
-    assert resolve({"room": "living_room"})["max_order"] == 12  # the preset's default, explicit
+    assert resolve({"room": "living_room"})["max_order"] == 3  # the preset's default, explicit
     assert list(a) == list(PARAMETERS)
     # The id is a hash of the parameters, fixed across versions unless their meaning changes.
     assert run_id(a) == run_id(resolve({}))
