@@ -412,11 +412,17 @@ def diffuse_ear_covariance(head, freqs: NDArray[np.float64], c: float = SPEED_OF
     return _ear_covariance_cached(head, np.ascontiguousarray(freqs, dtype=float).tobytes(), c)
 
 
-def response_seconds(room, *, c: float = SPEED_OF_SOUND) -> float:
-    """Length of the room's responses (emission to the tail's end), seconds; 0 without a tail."""
+def response_seconds(
+    room, *, decay_db: float = TAIL_DECAY_DB, c: float = SPEED_OF_SOUND
+) -> float:
+    """Return the seconds from emission until the room's tail has decayed by ``decay_db``.
+
+    The slowest band decides; ``decay_db`` is at most :data:`TAIL_DECAY_DB`, where the tail
+    ends. 0 without a tail.
+    """
     if room.tail == "none":
         return 0.0
-    return tail_duration(decay_times(room, c=c))
+    return tail_duration(decay_times(room, c=c)) * min(decay_db, TAIL_DECAY_DB) / TAIL_DECAY_DB
 
 
 def tail_duration(t60: NDArray[np.float64]) -> float:
@@ -521,13 +527,16 @@ def synthesize_tails(
     n_frames = sft.p_max(n_out) - sft.p_min
     # Unit-variance output: circular coefficients of variance N through the root-Hann synthesis.
     sigma = np.sqrt(STFT_WINDOW / 2.0)
-    coeffs = np.zeros((n_groups, bins.size, n_rec * n_d, n_frames), dtype=np.complex128)
+    # Single precision throughout: its rounding (about -140 dB) is far below any use of a tail.
+    coeffs = np.zeros((n_groups, bins.size, n_rec * n_d, n_frames), dtype=np.complex64)
     for g in range(n_groups):  # each group's noise from its own seed and length alone
         rng = np.random.default_rng(_seed(room.seed, receivers[g], float(yaws_deg[g])))
         own = sft.p_max(int(lengths[g])) - sft.p_min
-        z = rng.standard_normal((2, bins.size, n_rec * n_d, own))
-        coeffs[g, ..., :own] = sigma * (z[0] + 1j * z[1])
-    mixed = np.matmul(mixing[None], coeffs)  # (n_g, n_bins, n_rec * n_d, n_frames)
+        z = rng.standard_normal((2, bins.size, n_rec * n_d, own), dtype=np.float32)
+        coeffs[g, ..., :own].real = z[0]
+        coeffs[g, ..., :own].imag = z[1]
+    coeffs *= np.float32(sigma)
+    mixed = np.matmul(mixing.astype(np.complex64)[None], coeffs)  # (n_g, n_bins, n_rd, n_frames)
     # Level per band and driver (matched), then per bin; the decay beyond the slowest band's
     # per frame (the slowest band's per sample, below).
     t0 = offsets / fs
@@ -535,7 +544,8 @@ def synthesize_tails(
     level = np.sqrt(np.maximum(gains, 0.0) @ hats)  # (n_g, n_d, n_bins)
     extra = np.exp(-(bin_rate - slowest)[None, :, None] * (t0[:, None, None] + frame_t))
     mixed = mixed.reshape(n_groups, bins.size, n_rec, n_d, n_frames)
-    mixed *= np.moveaxis(level, 1, 2)[:, :, None, :, None] * extra[:, :, None, None, :]
+    scale = np.moveaxis(level, 1, 2)[:, :, None, :, None] * extra[:, :, None, None, :]
+    mixed *= scale.astype(np.float32)
     mixed = np.moveaxis(mixed, 1, 3)  # (n_g, n_rec, n_d, n_bins, n_frames)
     tails = sft.istft(mixed, k1=n_out, f_axis=-2, t_axis=-1)  # (n_g, n_rec, n_d, n_out)
     sample_t = np.arange(n_out) / fs
@@ -544,5 +554,5 @@ def synthesize_tails(
     base = c / (4.0 * np.pi * room.volume) / fs  # energy per sample at unit level
     envelope = np.sqrt(base) * np.exp(-slowest * (t0[:, None] + sample_t[None, :]))
     fade *= (envelope * (sample_t[None, :] < lengths[:, None] / fs))[:, None, :]
-    out = tails * fade[:, None, :, :]
+    out = tails * fade[:, None, :, :].astype(np.float32)
     return out, offsets

@@ -585,10 +585,10 @@ def binaural_preview(
     return out
 
 
-def _room_taps(scene: Scene, fs: float) -> int:
+def _room_taps(scene: Scene, fs: float, *, decay_db: float = 60.0) -> int:
     """Return impulse-response length: 50 ms in free field, else the room's response length.
 
-    That is to the last image source or the end of the late tail
+    That is to the last image source or until the late tail has decayed by ``decay_db``
     (:func:`acoustics.late_tail.response_seconds`), whichever is later.
     """
     if scene.room is None:
@@ -597,7 +597,7 @@ def _room_taps(scene: Scene, fs: float) -> int:
 
     dims = scene.room.dimensions
     images = (scene.room.max_order + 2) * np.linalg.norm(dims) / 343.0
-    return int(np.ceil(max(images, response_seconds(scene.room)) * fs))
+    return int(np.ceil(max(images, response_seconds(scene.room, decay_db=decay_db)) * fs))
 
 
 def _reference_scene(scene: Scene) -> Scene:

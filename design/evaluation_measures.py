@@ -189,14 +189,22 @@ def _upmix_responses(chain: Chain, gains: NDArray, freqs: NDArray) -> NDArray[np
     return u
 
 
+#: Decay of the late tail, dB, that the evaluation grids hold (:func:`fft_length`).
+EVALUATION_DECAY_DB = 30.0
+
+
 def fft_length(chain: Chain, scene: Scene) -> int:
     """Return an FFT length holding the chain's filters and the scene's response, unwrapped.
 
-    The comparisons' filters are shorter than the chain's, so one grid serves all three.
+    The comparisons' filters are shorter than the chain's, so one grid serves all three. In a
+    room with a late tail the grid holds the tail until it has decayed by
+    :data:`EVALUATION_DECAY_DB`; what follows (0.1 % of the reverberant energy) folds onto the
+    grid's period, which changes the measures by hundredths of a dB and halves the cost.
     """
     from scipy.fft import next_fast_len
 
-    return next_fast_len(chain.filters.shape[-1] + _room_taps(scene, chain.fs), real=True)
+    taps = _room_taps(scene, chain.fs, decay_db=EVALUATION_DECAY_DB)
+    return next_fast_len(chain.filters.shape[-1] + taps, real=True)
 
 
 def listener_poses(scene: Scene) -> tuple[NDArray, NDArray, Any]:

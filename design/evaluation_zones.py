@@ -19,7 +19,6 @@ from acoustics._validate import as_float_array
 from acoustics.scene import Listener, ListenerGrid, Scene
 from design.chain import Chain
 from design.evaluation_measures import (
-    SYSTEMS,
     cancels_crosstalk,
     check_chain,
     check_settings,
@@ -87,6 +86,67 @@ class ZoneMap:
     thresholds: dict[str, float | None]
 
 
+@dataclass(frozen=True)
+class _ZoneJob:
+    """The measures of every system at some grid points and yaws (one part of a zone map)."""
+
+    systems: dict
+    nominal: Listener
+    n_fft: dict
+    stimuli: dict
+    settings: dict
+
+    def __call__(self, positions: NDArray, yaws: NDArray) -> dict[str, dict[str, NDArray]]:
+        head = self.nominal.head
+        h_by_scene: dict[int, NDArray] = {}  # the chain and matrix mixing share their scene
+        out = {}
+        for name, (system, sys_scene) in self.systems.items():
+            try:
+                grid_scene = dataclasses.replace(
+                    sys_scene, listener=ListenerGrid(positions, yaws, head)
+                )
+            except ValueError as exc:
+                raise ValueError(f"x, y: the grid does not fit the scene ({exc})") from exc
+            if id(sys_scene) not in h_by_scene:
+                h_by_scene[id(sys_scene)] = ear_transfer_grid(
+                    grid_scene, self.n_fft[name], system.fs
+                )
+            h = h_by_scene[id(sys_scene)]
+            early = early_limits(sys_scene, positions, self.settings["early_ms"])
+            m = measure_listeners(
+                system,
+                grid_scene,
+                h,
+                self.stimuli[name],
+                self.settings["band_centres_hz"],
+                early,
+                with_centre_path=False,
+                full_detail=False,
+            )
+            az = m["azimuth_deg"]
+            sep = np.median(np.mean(m["ctc.early"], axis=1), axis=-1)
+            intended = seen_azimuths_deg(
+                intended_points(system, sys_scene, self.nominal), positions, yaws
+            )
+            sweet, criteria = sweet_spot_test(
+                az, intended, sep, cancels_crosstalk(system), self.settings
+            )
+            drr = m["centre.drr_db"]
+            missing = np.full(positions.shape[0], np.nan)
+            out[name] = {
+                "sep": sep,
+                "bias": criteria["centre_error_deg"],
+                "left": criteria["hard_left_error_deg"],
+                "right": criteria["hard_right_error_deg"],
+                "width": az[:, 0] - az[:, -1],
+                "iacc": np.mean(m["hard.iacc_early"], axis=1),
+                "drr": missing if drr is None else drr,
+                "early": missing if early is None else early,
+                "sweet": sweet,
+            }
+        return out
+
+
 def zone_maps(
     chain: Chain,
     scene: Scene,
@@ -101,6 +161,7 @@ def zone_maps(
     early_ms: float | None = None,
     precedence_ms: float | None = None,
     progress: bool = True,
+    workers: int = 1,
 ) -> dict[str, ZoneMap]:
     """Width and depth measures over a grid of listening positions and head yaws.
 
@@ -121,7 +182,10 @@ def zone_maps(
     precedence_ms : float, optional
         Deprecated, without effect.
     progress : bool, optional
-        Show a progress bar over systems and yaws.
+        Show a progress bar over the work (yaws and parts of the grid).
+    workers : int, optional
+        Processes to share the grid among (1: all in this process). The maps do not depend on
+        it: every grid point is computed alike wherever it runs.
 
     Returns
     -------
@@ -155,66 +219,51 @@ def zone_maps(
         separation_min_db=separation_min_db,
         precedence_ms=precedence_ms,
     )
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
     nominal = scene.listener
-    head = nominal.head
     gx, gy = np.meshgrid(xs, ys, indexing="ij")
     positions = np.column_stack([gx.ravel(), gy.ravel(), np.full(gx.size, nominal.position[2])])
     facing = scene.device_position[None, :2] - positions[:, :2]
     base_yaw = np.rad2deg(np.arctan2(facing[:, 1], facing[:, 0]))
     cell = float((xs[1] - xs[0]) * (ys[1] - ys[0]))
     shape = (yaw_off.size, xs.size, ys.size)
-    bar = tqdm(total=len(SYSTEMS) * yaw_off.size, desc="zone maps", disable=not progress)
     systems = comparison_systems(chain, scene, nominal)
     n_fft = {name: fft_length(chain, sys_scene) for name, (_, sys_scene) in systems.items()}
     stimuli = {
         name: pan_stimuli(system, pans, n_fft[name]) for name, (system, _) in systems.items()
     }
-    keys = ("sep", "bias", "left", "right", "width", "iacc", "drr", "early", "sweet")
-    fields = {name: {k: [] for k in keys} for name in systems}
-    for off in yaw_off:
-        yaws = base_yaw + off
-        h_by_scene: dict[int, NDArray] = {}  # the chain and matrix mixing share their scene
-        for name, (system, sys_scene) in systems.items():
-            try:
-                grid_scene = dataclasses.replace(
-                    sys_scene, listener=ListenerGrid(positions, yaws, head)
-                )
-            except ValueError as exc:
-                raise ValueError(f"x, y: the grid does not fit the scene ({exc})") from exc
-            if id(sys_scene) not in h_by_scene:
-                h_by_scene[id(sys_scene)] = ear_transfer_grid(grid_scene, n_fft[name], system.fs)
-            h = h_by_scene[id(sys_scene)]
-            early = early_limits(sys_scene, positions, settings["early_ms"])
-            m = measure_listeners(
-                system,
-                grid_scene,
-                h,
-                stimuli[name],
-                settings["band_centres_hz"],
-                early,
-                with_centre_path=False,
-                full_detail=False,
-            )
-            az = m["azimuth_deg"]
-            sep = np.median(np.mean(m["ctc.early"], axis=1), axis=-1)
-            intended = seen_azimuths_deg(
-                intended_points(system, sys_scene, nominal), positions, yaws
-            )
-            sweet, criteria = sweet_spot_test(
-                az, intended, sep, cancels_crosstalk(system), settings
-            )
-            f = fields[name]
-            f["sep"].append(sep)
-            f["bias"].append(criteria["centre_error_deg"])
-            f["left"].append(criteria["hard_left_error_deg"])
-            f["right"].append(criteria["hard_right_error_deg"])
-            f["width"].append(az[:, 0] - az[:, -1])
-            f["iacc"].append(np.mean(m["hard.iacc_early"], axis=1))
-            drr = m["centre.drr_db"]
-            f["drr"].append(np.full(positions.shape[0], np.nan) if drr is None else drr)
-            f["early"].append(np.full(positions.shape[0], np.nan) if early is None else early)
-            f["sweet"].append(sweet)
+    job = _ZoneJob(systems, nominal, n_fft, stimuli, settings)
+    # The work in parts: each yaw, and the grid in pieces when processes share it.
+    n_parts = 1 if workers == 1 else max(1, -(-2 * workers // yaw_off.size))
+    bounds = np.linspace(0, positions.shape[0], n_parts + 1).astype(int)
+    tasks = [
+        (positions[lo:hi], base_yaw[lo:hi] + off)
+        for off in yaw_off
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+        if hi > lo
+    ]
+    bar = tqdm(total=len(tasks), desc="zone maps", disable=not progress)
+    parts = []
+    if workers == 1:
+        for task in tasks:
+            parts.append(job(*task))
             bar.update()
+    else:
+        import concurrent.futures
+        import multiprocessing
+
+        # fork (where there is one) shares the caches already built; spawn elsewhere.
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context(method)
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            for part in pool.map(job, *zip(*tasks, strict=True)):
+                parts.append(part)
+                bar.update()
+    fields = {
+        name: {k: np.concatenate([part[name][k] for part in parts]) for k in parts[0][name]}
+        for name in systems
+    }
     maps = {}
     for name, (system, _) in systems.items():
         arr = {k: np.asarray(v).reshape(shape) for k, v in fields[name].items()}

@@ -246,6 +246,22 @@ class Virtualizer:
                 (val := val.copy()).flags.writeable = False
             object.__setattr__(self, name, val)
 
+    def __reduce__(self):
+        """Pickle by the constructor's arguments (the read-only mappings are views)."""
+        mappings = [_plain(getattr(self, name)) for name in ("params", "fit_error", "meta")]
+        args = (self.sos_ipsi, self.sos_contra, self.delay_s, self.fs, self.azimuth_deg,
+                self.freqs, self.h_rel, *mappings)  # fmt: skip
+        return (type(self), args)
+
+
+def _plain(value: Any) -> Any:
+    """Nested mapping proxies as plain dicts (lists and tuples kept)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    return value
+
 
 def _proto(f: float, q: float | None, fs: float) -> list[float]:
     """Analog ``[c2, c1, c0]`` of ``s^2/w^2 + s/(q w) + 1`` (or ``s/w + 1`` if q is None)."""
