@@ -412,9 +412,7 @@ def diffuse_ear_covariance(head, freqs: NDArray[np.float64], c: float = SPEED_OF
     return _ear_covariance_cached(head, np.ascontiguousarray(freqs, dtype=float).tobytes(), c)
 
 
-def response_seconds(
-    room, *, decay_db: float = TAIL_DECAY_DB, c: float = SPEED_OF_SOUND
-) -> float:
+def response_seconds(room, *, decay_db: float = TAIL_DECAY_DB, c: float = SPEED_OF_SOUND) -> float:
     """Return the seconds from emission until the room's tail has decayed by ``decay_db``.
 
     The slowest band decides; ``decay_db`` is at most :data:`TAIL_DECAY_DB`, where the tail

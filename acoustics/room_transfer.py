@@ -4,6 +4,11 @@ The model is stated in :mod:`acoustics.room`; this module evaluates it. For each
 are enumerated once, and every listener of a grid is evaluated against them in one vectorized pass
 (chunked so that the largest work array stays near 4 million complex values).
 
+With a late tail (the default, :mod:`acoustics.late_tail`) only the images within each receiver's
+transition are summed, on a short FFT grid when the requested one is long
+(:mod:`acoustics.room_hybrid`), and the tail is added; a memory estimate runs first
+(:func:`acoustics._memory.check_room_memory`).
+
 Three evaluations of the same sum: the first two chosen automatically, the third on request.
 
 Frequency domain (every case)
@@ -82,11 +87,11 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-import scipy.fft as sp_fft
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from acoustics import _memory, late_tail
+from acoustics._memory import check_room_memory
+from acoustics._memory import sphere_listener_chunk as _sphere_listener_chunk
 from acoustics._validate import (
     as_freqs,
     as_point,
@@ -106,15 +111,6 @@ from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix
 from acoustics.heads import HeadModel, PointEars, RigidSphere
 from acoustics.hrtf import MeasuredHRTF, _dtft
 from acoustics.interpolation import SphericalTriangulation
-from acoustics.late_tail import (
-    decay_times,
-    diffuse_driver_covariance,
-    diffuse_ear_covariance,
-    matching_gains,
-    synthesize_tails,
-    tail_duration,
-    transition_distances,
-)
 from acoustics.room import (
     ImageSources,
     Room,
@@ -123,6 +119,7 @@ from acoustics.room import (
     image_sources,
     reflection_spectra,
 )
+from acoustics.room_hybrid import add_tails, coarse_grid, refine, transition_reach
 from acoustics.room_tables import (
     apply_rows,
     directivity_table,
@@ -247,23 +244,23 @@ def ear_transfer_room(
     _check_inside(room, x_l, "listener_positions", margin=head.radius)
     r_l = np.stack([rotation_matrix(y) for y in yaws])
     ear_world = x_l[:, None, :] + np.einsum("lij,ej->lei", r_l, head.ear_positions)  # (n_l, 2, 3)
-    reach = _reach(room, p_d, x_l, c)  # (n_l, n_d) or None: the transition of the hybrid model
+    reach = transition_reach(room, p_d, x_l, c)  # (n_l, n_d); None without a late tail
     if reach is None:
-        _check_memory(room, head, device, x_l.shape[0], 2, f.shape[0], f.shape[0])
+        check_room_memory(room, head, device, x_l.shape[0], 2, f.shape[0], f.shape[0])
         return _ear_early(
             room, device, p_d, r_d, x_l, r_l, ear_world, head, f, c,
             hrtf_directions, hrtf_components, None,
         )  # fmt: skip
-    coarse = _coarse_grid(f, room, c, head)
+    coarse = coarse_grid(f, room, c, head)
     grid_f = f if coarse is None else coarse[0]
-    _check_memory(room, head, device, x_l.shape[0], 2, f.shape[0], grid_f.shape[0])
+    check_room_memory(room, head, device, x_l.shape[0], 2, f.shape[0], grid_f.shape[0])
     early = _ear_early(
         room, device, p_d, r_d, x_l, r_l, ear_world, head, grid_f, c,
         hrtf_directions, hrtf_components, reach,
     )  # fmt: skip
     if coarse is not None:
-        early = _refine(early, coarse[1], coarse[2])
-    _add_tails(early, room, device, x_l, yaws, head, f, c, reach, p_d)
+        early = refine(early, coarse[1], coarse[2])
+    add_tails(early, room, device, x_l, yaws, head, f, c, reach, p_d)
     return early
 
 
@@ -430,18 +427,18 @@ def point_transfer_room(
     )
     _check_inside(room, p_d, "driver positions")
     _check_inside(room, x, "points")
-    reach = _reach(room, p_d, x, c)
+    reach = transition_reach(room, p_d, x, c)
     if reach is None:
-        _check_memory(room, None, device, x.shape[0], 1, f.shape[0], f.shape[0])
+        check_room_memory(room, None, device, x.shape[0], 1, f.shape[0], f.shape[0])
         return _point_early(room, device, p_d, r_d, x, f, c, None)
-    coarse = _coarse_grid(f, room, c, None)
+    coarse = coarse_grid(f, room, c, None)
     grid_f = f if coarse is None else coarse[0]
-    _check_memory(room, None, device, x.shape[0], 1, f.shape[0], grid_f.shape[0])
+    check_room_memory(room, None, device, x.shape[0], 1, f.shape[0], grid_f.shape[0])
     out = _point_early(room, device, p_d, r_d, x, grid_f, c, reach)
     if coarse is not None:
-        out = _refine(out, coarse[1], coarse[2])
+        out = refine(out, coarse[1], coarse[2])
     # Distinct points: independent tails (module notes).
-    _add_tails(out[:, None], room, device, x, np.zeros(x.shape[0]), None, f, c, reach, p_d)
+    add_tails(out[:, None], room, device, x, np.zeros(x.shape[0]), None, f, c, reach, p_d)
     return out
 
 
@@ -492,208 +489,6 @@ def _point_early(
             )
             out[sl, d, :] = np.einsum("pnf,pnf,nf->pf", g, directivity, spectra)
     return out
-
-
-#: Time after the transition that the early responses of heads and drivers are given on the
-#: coarse grid (their own impulse responses ring for a few milliseconds), seconds.
-_EARLY_MARGIN_S = 0.02
-
-
-def _coarse_grid(
-    f: NDArray[np.float64], room: Room, c: float, head: HeadModel | None
-) -> tuple[NDArray[np.float64], int, int] | None:
-    """Return a shorter FFT grid for the image sources' part, or None if it would not pay.
-
-    With the hybrid model the image sources stop at the transition, so their part of the
-    response is time-limited: computed on a grid just long enough for it and zero-padded in
-    time to the requested grid, it is the same response (measured: -76 dB NMSE against the
-    direct evaluation on the long grid). The short grid depends on the room alone, never on
-    the receivers of the call, so a receiver's response does not depend on its company: it
-    holds the latest transition any receiver can have, ``(max_order + 2)`` times the room's
-    smallest dimension (the order-``max_order + 1`` image along that axis is never farther),
-    or ``transition_ms``, plus a margin for the heads' and drivers' own responses.
-    """
-    grid = _fft_grid(f)
-    if grid is None:
-        return None
-    fs, n_fft = grid
-    if room.transition_ms is not None:
-        latest = room.transition_ms / 1000.0
-    else:
-        latest = (room.max_order + 2) * float(room.dimensions.min()) / c
-    margin = _EARLY_MARGIN_S
-    if isinstance(head, MeasuredHRTF):
-        margin += head.hrir_set.hrirs.shape[-1] / head.hrir_set.fs
-    from scipy.fft import next_fast_len
-
-    n_coarse = next_fast_len(int(np.ceil((latest + margin) * fs)), real=True)
-    if 2 * n_coarse > n_fft:
-        return None
-    return np.fft.rfftfreq(n_coarse, 1.0 / fs), n_coarse, n_fft
-
-
-def _refine(early: NDArray[np.complex128], n_coarse: int, n_fft: int) -> NDArray[np.complex128]:
-    """Early spectra on a coarse grid, zero-padded in time to the ``n_fft`` grid."""
-    return np.fft.rfft(np.fft.irfft(early, n_coarse, axis=-1), n_fft, axis=-1)
-
-
-#: Bytes per (listener, image) of the rigid-sphere tabulated sum's path arrays (measured peak
-#: 0.5 kB; rounded up).
-_SPHERE_BYTES_PER_PATH = 800
-#: Share of the available memory a call may plan to use.
-_MEMORY_SHARE = 0.6
-
-
-def _check_memory(
-    room: Room,
-    head: HeadModel | None,
-    device: Device,
-    n_receivers: int,
-    n_ears: int,
-    n_freqs: int,
-    n_engine_freqs: int,
-) -> None:
-    """Refuse, before allocating, a call whose arrays would not fit in memory.
-
-    Estimated: the result ``(n_receivers, n_ears, n_drivers, n_freqs)`` complex, and the largest
-    work array the engine cannot chunk (one listener's images at every engine frequency for the
-    per-path model; the rigid-sphere sum is chunked over listeners to fit). Raises ValueError
-    naming ``max_order`` and the grid size instead of letting numpy raise ``MemoryError``.
-    """
-    from acoustics.room import _n_images
-
-    available = _memory.available_bytes() * _MEMORY_SHARE
-    n_img = _n_images(room.max_order)
-    result = 16.0 * n_receivers * n_ears * len(device.drivers) * n_freqs
-    per_listener = 0.0
-    generic = head is not None and not (
-        type(head) is RigidSphere or (isinstance(head, PointEars) and _all_omni(device))
-    )
-    if generic:  # ears, directivity and their product for one listener's images
-        per_listener = 3 * 16.0 * n_ears * n_img * n_engine_freqs
-    elif type(head) is RigidSphere:
-        per_listener = float(_SPHERE_BYTES_PER_PATH) * n_ears * n_img
-    if result + per_listener > available:
-        raise ValueError(
-            f"this room transfer needs about {(result + per_listener) / 2**30:.1f} GiB "
-            f"({n_receivers} receivers x {n_freqs} frequencies x {len(device.drivers)} drivers, "
-            f"max_order {room.max_order}: {n_img} images per driver), more than the "
-            f"{available / 2**30:.1f} GiB it may use here; lower max_order, or use fewer "
-            "listeners or frequencies per call"
-        )
-
-
-def _all_omni(device: Device) -> bool:
-    return all(isinstance(d.directivity, Omni) for d in device.drivers)
-
-
-def _sphere_listener_chunk(n_img: int) -> int:
-    """Return how many listeners per call of the rigid-sphere sum fit the memory share."""
-    budget = _memory.available_bytes() * _MEMORY_SHARE / 4  # leave room for the result
-    return max(1, int(budget // (_SPHERE_BYTES_PER_PATH * 2 * n_img)))
-
-
-def _reach(
-    room: Room, p_d: NDArray[np.float64], x: NDArray[np.float64], c: float
-) -> NDArray[np.float64] | None:
-    """Transition distances ``(n_receivers, n_drivers)`` of the hybrid model; None without tail."""
-    if room.tail == "none":
-        return None
-    reach = transition_distances(room, p_d, x)
-    if room.transition_ms is not None:
-        wanted = c * room.transition_ms / 1000.0
-        late = wanted > reach
-        if np.any(late):
-            i, d = np.argwhere(late)[0]
-            raise ValueError(
-                f"transition_ms={room.transition_ms:g} is later than the image sources of "
-                f"max_order {room.max_order} are complete at receiver {i} for driver {d} "
-                f"({1000.0 * reach[i, d] / c:.1f} ms): raise max_order or lower transition_ms"
-            )
-        reach = np.full_like(reach, wanted)
-    return reach
-
-
-#: Receiver groups whose time-domain tails are held at once.
-_TAIL_GROUPS = 8
-
-
-def _add_tails(
-    out: NDArray[np.complex128],
-    room: Room,
-    device: Device,
-    centres: NDArray[np.float64],
-    yaws: NDArray[np.float64],
-    head: HeadModel | None,
-    f: NDArray[np.float64],
-    c: float,
-    reach: NDArray[np.float64],
-    p_d: NDArray[np.float64],
-) -> NDArray[np.complex128]:
-    """Add diffuse tails to ``out (n_groups, n_rec, n_d, n_f)`` from each transition on.
-
-    A group is a listener (two ears, the head's diffuse coherence) or, without a head, one point.
-    On an FFT grid the tail is folded onto the grid's period (as sampling the spectrum does);
-    otherwise its spectrum is summed at ``f`` directly.
-    """
-    n_g, n_d, n_f = centres.shape[0], reach.shape[1], f.shape[0]
-    t60 = decay_times(room, c=c)
-    if not np.any(t60 > 0):
-        return
-    grid = _fft_grid(f)
-    fs = grid[0] if grid is not None else _synthesis_rate(f)
-    bins = late_tail.stft_bins(fs)
-    driver_cov = diffuse_driver_covariance(device, bins, c)
-    receiver_cov = None if head is None else diffuse_ear_covariance(head, bins, c)
-    gains = np.empty((n_g, n_d, t60.size))
-    for d in range(n_d):
-        images = image_sources(room, p_d[d])
-        diff = centres[:, None, :] - images.positions[None, :, :]
-        dist = np.sqrt(np.einsum("gni,gni->gn", diff, diff))
-        gains[:, d] = matching_gains(
-            room, dist, reflection_spectra(room, images), reach[:, d], t60, c
-        )
-    start = reach / c  # (n_g, n_d)
-    end = tail_duration(t60)
-    if end <= start.max() + 4 * late_tail.FADE_S:
-        return  # decayed by TAIL_DECAY_DB before the transition
-    for g0 in range(0, n_g, _TAIL_GROUPS):
-        sl = slice(g0, g0 + _TAIL_GROUPS)
-        tails, offsets = synthesize_tails(
-            room,
-            centres[sl],
-            yaws[sl],
-            receiver_cov,
-            driver_cov,
-            gains[sl],
-            start[sl],
-            t60,
-            fs,
-            end,
-            c,
-        )
-        n_taps = tails.shape[-1]
-        if grid is not None:
-            n_fft = grid[1]
-            folded = np.empty(tails.shape[:-1] + (n_fft,), dtype=np.float32)
-            for i, offset in enumerate(offsets):  # fold each tail onto the grid's period
-                shift = int(offset) % n_fft
-                n_seg = -(-(shift + n_taps) // n_fft)
-                buf = np.zeros(tails.shape[1:-1] + (n_seg * n_fft,), dtype=np.float32)
-                buf[..., shift : shift + n_taps] = tails[i]
-                folded[i] = buf.reshape(*buf.shape[:-1], n_seg, n_fft).sum(axis=-2)
-            out[sl] += sp_fft.rfft(folded, axis=-1)
-        else:
-            for i, offset in enumerate(offsets):
-                t = (offset + np.arange(n_taps)) / fs
-                for lo in range(0, n_f, 256):
-                    phasor = np.exp(-2j * np.pi * np.outer(t, f[lo : lo + 256]))
-                    out[g0 + i, ..., lo : lo + 256] += tails[i] @ phasor
-
-
-def _synthesis_rate(f: NDArray[np.float64]) -> float:
-    """Return the tails' rate off an FFT grid: 48 kHz, or more above 19.2 kHz."""
-    return max(48000.0, float(np.ceil(2.5 * f.max() / 1000.0)) * 1000.0)
 
 
 def _air_amplitude(room: Room, freqs: NDArray) -> NDArray[np.float64] | None:
