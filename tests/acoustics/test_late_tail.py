@@ -1,8 +1,9 @@
 """The hybrid room model's late tail: decay, join, level, coherence, seeds and errors.
 
 References: Eyring's and Sabine's reverberation times (acoustics.metrics); the critical
-distance r_c = sqrt(Q A / (16 pi)); the diffuse-field coherence sin(kd)/(kd) of two points; pyroomacoustics' image-source plus ray-tracing hybrid as an
-independent implementation (Scheibler et al., ICASSP 2018).
+distance r_c = sqrt(Q A / (16 pi)); the diffuse-field coherence sin(kd)/(kd) of two points;
+pyroomacoustics' image-source plus ray-tracing hybrid as an independent implementation
+(Scheibler et al., ICASSP 2018).
 """
 
 import dataclasses
