@@ -78,16 +78,25 @@ def test_t30_within_15_percent_of_pyroomacoustics_hybrid(make):
     from acoustics.pyroom import to_pyroomacoustics
     from acoustics.scene import Listener, Scene
 
-    # Both with the same absorption and scattering 0.5 on every wall. Measured (2 receivers,
-    # 250 Hz-4 kHz): Eyring tail within 1-11 % (living room) and 0-7 % (bare room) of
-    # pyroomacoustics' T30; the ray-traced tail within 1-10 % and 1-7 %.
+    import pyroomacoustics as pra
+
+    # Both with the same absorption and scattering 0.5 on every wall. pyroomacoustics' rays are
+    # random: one run's 250 Hz T30 in the living room spreads 0.65-0.73 s over seeds (+-3.6 %),
+    # so its T30 here is the mean over seeded runs (8 in the living room at 0.4 s each, 2 in the
+    # bare room at 2.5 s each; the bare room's spread is +-1 %). Measured (2 receivers,
+    # 250 Hz-4 kHz): Eyring tail within 1-6 % (living room) and 3-7 % (bare room) of
+    # pyroomacoustics' T30; the ray-traced tail within 1-6 % and 1-7 %.
     room = make(scattering=0.5)
     scene = Scene(OMNI, Listener(RECEIVERS[0], 180.0, PointEars()), room, device_position=SOURCE)
-    theirs_room = to_pyroomacoustics(
-        scene, receivers="points", points=RECEIVERS[:2], ray_tracing=True
-    )
-    theirs_room.compute_rir()
-    theirs_t30 = np.hstack([_band_t30(np.asarray(theirs_room.rir[m][0])[None]) for m in range(2)])
+    runs = []
+    for seed in range(8 if make is living_room else 2):
+        pra.random.seed(seed)
+        theirs_room = to_pyroomacoustics(
+            scene, receivers="points", points=RECEIVERS[:2], ray_tracing=True
+        )
+        theirs_room.compute_rir()
+        runs.append([_band_t30(np.asarray(theirs_room.rir[m][0])[None]) for m in range(2)])
+    theirs_t30 = np.hstack([np.hstack(run) for run in runs])
     n_fft = 2**16 if make is living_room else 2**18
     for tail in ("eyring", "ray_tracing"):
         ours = _band_t30(_point_irs(dataclasses.replace(room, tail=tail), RECEIVERS[:2], n_fft))
