@@ -101,10 +101,13 @@ from acoustics._validate import (
 )
 from acoustics.echogram import (
     _ECHOGRAM_ELEMENTS,
+    _combine_with_direct,
     _deconvolution,
     _delay_phasors,
     _echogram_spectra,
     _fft_grid,
+    _image_echogram_spectra,
+    map_blocks,
 )
 from acoustics.freefield import _driver_frames, _validate_listening
 from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix
@@ -459,7 +462,7 @@ def _point_early(
     for d, driver in enumerate(device.drivers):
         reach_d = None if reach is None else reach[:, d]
         if grid is not None and air is None and isinstance(driver.directivity, Omni):
-            out[:, d, :] = _point_transfer_time_domain(room, p_d[d], x, f, grid, c, reach_d)
+            _point_transfer_time_domain(room, p_d[d], x, f, grid, c, reach_d, out=out[:, d, :])
             continue
         images = image_sources(room, p_d[d])
         spectra = _image_spectra(room, images, f)
@@ -543,10 +546,12 @@ def _point_transfer_time_domain(
     grid: tuple[float, int],
     c: float,
     reach: NDArray[np.float64] | None = None,
+    out: NDArray[np.complex128] | None = None,
 ) -> NDArray[np.complex128]:
     """Return omni-source to omni-point responses ``(n_points, n_freqs)`` by echogram synthesis.
 
-    Only images within ``reach`` of each point (if given) are kept.
+    Only images within ``reach`` of each point (if given) are kept. Written into ``out`` if
+    given (a view, such as one driver's column of a larger array).
     """
     fs, n_fft = grid
     images = image_sources(room, source)
@@ -558,29 +563,20 @@ def _point_transfer_time_domain(
     else:
         weights = band_weights(freqs)
     weights = weights * _deconvolution(n_fft)[None, :]
-    out = np.empty((points.shape[0], freqs.shape[0]), dtype=np.complex128)
-    n_refl = images.order.size - 1
-    chunk = max(1, 4 * _ECHOGRAM_ELEMENTS // (knots.shape[1] * n_fft))
-    for start in range(0, points.shape[0], chunk):
-        pts = points[start : start + chunk]
-        rel = pts[:, None, :] - images.positions[None, :, :]
-        dist = np.sqrt(np.einsum("pni,pni->pn", rel, rel))
-        if np.any(dist == 0):
-            raise ValueError("points must not coincide with a driver or one of its images")
-        reflected = dist[:, 1:]
-        amps = knots[None, 1:, :] / (4.0 * np.pi * reflected[:, :, None])
-        if reach is not None:
-            amps *= (reflected <= reach[start : start + chunk, None])[:, :, None]
-        amps = amps.reshape(-1, knots.shape[1])
-        rows = np.repeat(np.arange(pts.shape[0]), n_refl)
-        spectra = _echogram_spectra(reflected.ravel() * (fs / c), amps, rows, pts.shape[0], n_fft)
-        block = out[start : start + chunk]
-        if knots.shape[1] == 1:
-            np.multiply(spectra[:, 0], weights[0], out=block)
-        else:
-            np.einsum("pkf,kf->pf", spectra, weights, out=block)
-        # The direct sound (the order-0 image), exactly.
-        block += _delay_phasors(dist[:, 0] / c, freqs) / (4.0 * np.pi * dist[:, :1])
+    out = np.empty((points.shape[0], freqs.shape[0]), dtype=np.complex128) if out is None else out
+    reach = np.full(points.shape[0], np.inf) if reach is None else reach
+
+    def block(sl: slice) -> None:
+        spectra, direct = _image_echogram_spectra(
+            images.positions, knots, points[sl], reach[sl], fs / c, n_fft
+        )
+        # The reflections deconvolved and band-weighted, plus the direct sound exactly.
+        _combine_with_direct(
+            spectra, weights, direct / c, 1.0 / (4.0 * np.pi * direct), freqs[1], out[sl]
+        )
+
+    # Blocks of about a megabyte of echograms: the temporaries stay in cache.
+    map_blocks(block, points.shape[0], max(1, _ECHOGRAM_ELEMENTS // (4 * knots.shape[1] * n_fft)))
     return out
 
 

@@ -75,10 +75,10 @@ def test_image_sources_alone_decay_too_fast_in_the_living_room():
 @pytest.mark.parametrize("make", [living_room, bare_room])
 def test_t30_within_15_percent_of_pyroomacoustics_hybrid(make):
     pytest.importorskip("pyroomacoustics")
+    import pyroomacoustics as pra
+
     from acoustics.pyroom import to_pyroomacoustics
     from acoustics.scene import Listener, Scene
-
-    import pyroomacoustics as pra
 
     # Both with the same absorption and scattering 0.5 on every wall. pyroomacoustics' rays are
     # random: one run's 250 Hz T30 in the living room spreads 0.65-0.73 s over seeds (+-3.6 %),
