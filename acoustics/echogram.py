@@ -206,19 +206,39 @@ def _combine_with_direct(spectra, weights, delays, gains, step, out):  # pragma:
                 out[p, f] = total
 
 
+@numba.njit(cache=True, nogil=True)
+def _combine_components(spectra, coef, direct, out):  # pragma: no cover - compiled
+    """``out[l, f] = direct[l, f] + sum_m spectra[l, f, m] * coef[f, m]``, summed in complex128.
+
+    The component echograms' spectra (complex64, columns last) times each column's spectrum
+    (with the band weights and the deconvolution), one contiguous dot product per bin.
+    """
+    n_l, n_f, n_m = spectra.shape
+    for i in range(n_l):
+        for f in range(n_f):
+            acc = direct[i, f]
+            for m in range(n_m):
+                acc += spectra[i, f, m] * coef[f, m]
+            out[i, f] = acc
+
+
 def map_blocks(fn, n: int, block: int) -> None:
     """Call ``fn(slice)`` on consecutive blocks of ``range(n)`` in :data:`_SCATTER_THREADS` threads.
 
     For work that releases the GIL (numba ``nogil`` kernels, ``scipy.fft``, large numpy
     operations); the first exception is raised.
     """
-    slices = [slice(start, min(n, start + block)) for start in range(0, n, block)]
-    if len(slices) <= 1 or _SCATTER_THREADS == 1:
-        for sl in slices:
-            fn(sl)
+    map_tasks(fn, [slice(start, min(n, start + block)) for start in range(0, n, block)])
+
+
+def map_tasks(fn, tasks: list) -> None:
+    """Call ``fn(task)`` for each of ``tasks`` in :data:`_SCATTER_THREADS` threads (see above)."""
+    if len(tasks) <= 1 or _SCATTER_THREADS == 1:
+        for task in tasks:
+            fn(task)
         return
     with concurrent.futures.ThreadPoolExecutor(_SCATTER_THREADS) as pool:
-        for future in [pool.submit(fn, sl) for sl in slices]:
+        for future in [pool.submit(fn, task) for task in tasks]:
             future.result()
 
 
@@ -273,6 +293,133 @@ def _scatter_images(
             for n in range(n_fft):
                 out[p, m, n] = buffer[m, n]
     return clash
+
+
+def _component_echogram_spectra(
+    paths: tuple[NDArray, ...],
+    weights: NDArray[np.float64],
+    exact: tuple[NDArray, ...],
+    responses: NDArray[np.float64],
+    n_rows: int,
+    n_fft: int,
+) -> NDArray[np.complex64]:
+    """Spectra ``(n_rows, n_fft // 2 + 1, J * K + J)`` of paths weighted by components.
+
+    ``paths`` and ``exact`` are each ``(position, base, corner, bary, rows)``: per path its
+    arrival (samples), its amplitude per band knot ``(P, J)``, its direction as corners and
+    barycentric weights ``(P, C)`` (nearest: one corner of weight 1; interpolating: a
+    triangle's three) and its output row (non-decreasing). A path of ``paths`` adds to column
+    ``j * K + k`` an impulse of ``base[p, j] * sum_c bary[p, c] * weights[corner[p, c], k]``
+    (``K`` component weights of its direction); a path of ``exact`` adds to column ``J * K + j``
+    each corner's measured impulse response (``responses`` ``(n_dirs, L)``) starting at that
+    corner's own ``position[p, c]``, times ``bary[p, c] * base[p, j]``. Spread and wrapped as
+    :func:`_echogram_spectra`, not deconvolved; one thread (callers split rows with
+    :func:`map_blocks`).
+    """
+    n_knots = paths[1].shape[1]
+    n_comp = weights.shape[1]
+    # Columns last: a tap updates contiguous memory; the FFT runs down the sample axis.
+    echograms = np.zeros((n_rows, n_fft + _SPREAD_TAPS, n_knots * (n_comp + 1)), dtype=np.float32)
+    _scatter_components(*paths, weights, _SPREAD_TABLE, echograms)
+    _scatter_responses(*exact, responses, _SPREAD_TABLE, echograms, n_knots * n_comp)
+    return sp_fft.rfft(echograms[:, :n_fft], axis=1)
+
+
+@numba.njit(cache=True, nogil=True)
+def _scatter_responses(
+    position, base, corner, bary, rows, responses, table, out, col0
+):  # pragma: no cover - compiled
+    """Add the spread impulse responses of the exact paths to ``out[:, :n_fft, col0 + j]``.
+
+    Per path and corner, the corner's response is convolved with the kernel taps of its own
+    arrival (``table[q]``), then added times ``bary * base[p, j]`` to a float64 buffer
+    ``(J, n_fft + taps + L)`` of its row from sample ``first``, its nearest sample less
+    ``taps // 2``; the buffer's overhang is folded back (circular). Rounding as
+    :func:`_scatter_taps`.
+    """
+    n_rows = out.shape[0]
+    n_fft = out.shape[1] - table.shape[1]
+    n_knots = base.shape[1]
+    taps = table.shape[1]
+    resolution = table.shape[0] - 1
+    half = taps // 2
+    window = responses.shape[1]
+    span = taps + window
+    buffer = np.zeros((n_knots, n_fft + span))
+    spread = np.empty(span)
+    p = 0
+    n_paths = position.shape[0]
+    for r in range(n_rows):
+        if p >= n_paths or rows[p] != r:
+            continue
+        buffer[:] = 0.0
+        while p < n_paths and rows[p] == r:
+            for c in range(corner.shape[1]):
+                b = bary[p, c]
+                d = corner[p, c]
+                x = position[p, c]
+                centre = np.floor(x + 0.5)
+                q = int((x - centre + 0.5) * resolution + 0.5)
+                first = (int(centre) - half) % n_fft
+                spread[:] = 0.0
+                for t in range(taps):
+                    phi = table[q, t] * b
+                    for n in range(window):
+                        spread[t + n] += phi * responses[d, n]
+                for j in range(n_knots):
+                    a = base[p, j]
+                    for n in range(span):
+                        buffer[j, first + n] += a * spread[n]
+            p += 1
+        for j in range(n_knots):
+            for n in range(span):
+                buffer[j, n] += buffer[j, n_fft + n]
+            for n in range(n_fft):
+                out[r, n, col0 + j] += buffer[j, n]
+
+
+@numba.njit(cache=True, nogil=True)
+def _scatter_components(
+    position, base, corner, bary, rows, weights, table, out
+):  # pragma: no cover - compiled
+    """Scatter for :func:`_component_echogram_spectra` into ``out`` ``(rows, n_fft + taps, M)``.
+
+    ``out`` (float32, zeroed) has the columns of a sample side by side, so a tap updates
+    contiguous memory; the ``taps`` samples past ``n_fft`` are folded back at the end of each
+    row (circular). Columns past ``J * K`` are left alone. Rounding as :func:`_scatter_taps`.
+    """
+    n_rows = out.shape[0]
+    taps = table.shape[1]
+    n_fft = out.shape[1] - taps
+    n_knots = base.shape[1]
+    n_comp = weights.shape[1]
+    resolution = table.shape[0] - 1
+    half = taps // 2
+    w = np.empty(n_comp)
+    p = 0
+    n_paths = position.shape[0]
+    for r in range(n_rows):
+        while p < n_paths and rows[p] == r:
+            w[:] = 0.0
+            for c in range(corner.shape[1]):
+                b = bary[p, c]
+                d = corner[p, c]
+                for k in range(n_comp):
+                    w[k] += b * weights[d, k]
+            centre = np.floor(position[p] + 0.5)
+            q = int((position[p] - centre + 0.5) * resolution + 0.5)
+            first = (int(centre) - half) % n_fft
+            for t in range(taps):
+                phi = table[q, t]
+                for j in range(n_knots):
+                    a = phi * base[p, j]
+                    col = j * n_comp
+                    for k in range(n_comp):
+                        out[r, first + t, col + k] += a * w[k]
+            p += 1
+        for n in range(taps):
+            for m in range(n_knots * n_comp):
+                out[r, n, m] += out[r, n_fft + n, m]
 
 
 @functools.lru_cache(maxsize=8)

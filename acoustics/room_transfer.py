@@ -83,6 +83,8 @@ Grouped by principal components (a :class:`~acoustics.hrtf.MeasuredHRTF` head, o
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from typing import Literal
 
 import numpy as np
@@ -101,13 +103,16 @@ from acoustics._validate import (
 )
 from acoustics.echogram import (
     _ECHOGRAM_ELEMENTS,
+    _SPREAD_TAPS,
+    _combine_components,
     _combine_with_direct,
+    _component_echogram_spectra,
     _deconvolution,
     _delay_phasors,
-    _echogram_spectra,
     _fft_grid,
     _image_echogram_spectra,
     map_blocks,
+    map_tasks,
 )
 from acoustics.freefield import _driver_frames, _validate_listening
 from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix
@@ -534,6 +539,9 @@ class _DirectivityEvaluator:
         return out
 
 
+#: Reflections up to this order take their direction's whole measured response in the
+#: grouped engine (the strongest paths; :class:`_MeasuredComponents`' components the rest).
+_EXACT_ORDER = 4
 #: FFT length (at the head data's rate) of the grid the principal components are found on.
 _PCA_FFT = 1024
 
@@ -621,10 +629,21 @@ class _MeasuredComponents:
             kept = np.sum(fit.real**2) + np.sum(fit.imag**2)  # orthonormal columns: Pythagoras
             self.residual.append(float(max(total - kept, 0.0) / total))
 
-    def nearest(self, local: NDArray[np.float64]) -> NDArray[np.intp]:
+    def impulse_responses(self, fs: float) -> NDArray[np.float64] | None:
+        """Return the measured responses ``(2, n_dirs, n_taps)`` (gain applied), at rate ``fs``.
+
+        None unless ``fs`` is the data's rate: only then is the DTFT of the measured taps on
+        the grid's bins the DFT of those taps (the model's responses, exactly, in time).
+        """
+        hs = self.head.hrir_set
+        if not np.isclose(fs, hs.fs, rtol=0.0, atol=1e-9 * fs):
+            return None
+        return np.ascontiguousarray((hs.hrirs * self.head.gain).transpose(1, 0, 2))
+
+    def nearest(self, local: NDArray[np.float64], workers: int = -1) -> NDArray[np.intp]:
         """Index of the measured direction nearest each listener-frame position ``(n, 3)``."""
         unit = local / np.linalg.norm(local, axis=1, keepdims=True)
-        return self.tree.query(unit, workers=-1)[1]
+        return self.tree.query(unit, workers=workers)[1]
 
 
 class _NearestHRTF:
@@ -644,7 +663,10 @@ class _NearestHRTF:
         distance = outside_head(positions, self.head.radius)
         d = self.model.nearest(positions)
         delay = distance[:, None] / self.c + self.model.onsets[d]  # (n, 2)
-        phase = np.exp(-2j * np.pi * delay[:, :, None] * self.freqs[None, None, :])
+        if _fft_grid(self.freqs) is None:
+            phase = np.exp(-2j * np.pi * delay[:, :, None] * self.freqs[None, None, :])
+        else:  # uniform bins: products of two short tables of exponentials
+            phase = _delay_phasors(delay.ravel(), self.freqs).reshape(*delay.shape, -1)
         out = self.model.aligned[d] * phase / (4.0 * np.pi * distance[:, None, None])
         return np.ascontiguousarray(out.transpose(1, 0, 2))
 
@@ -705,57 +727,142 @@ def _ear_transfer_measured_grouped(
     constant = np.allclose(room.absorption, room.absorption[:, :1])
     bands = np.ones((1, n_f)) if constant else band_weights(freqs)
     deconv = _deconvolution(n_fft)
-    # Combination of each ear's echogram columns (knot j, component k): bands x component x 1/phi.
+    # Combination of each ear's echogram columns: (knot j, component k), bands x component x 1/phi,
+    # then one column per knot of the exact paths' responses, bands x 1/phi.
     coef = [
-        (bands[:, None, :] * model.spectra[e][None, :, :] * deconv).reshape(-1, n_f)
+        np.ascontiguousarray(
+            np.concatenate(
+                [(bands[:, None, :] * model.spectra[e][None, :, :] * deconv).reshape(-1, n_f)]
+                + [bands * deconv]
+            ).T
+        )
         for e in range(2)
-    ]
-    n_cols = bands.shape[0] * n_components
+    ]  # each (n_f, columns)
+    responses = model.impulse_responses(fs)
+    exact_order = _EXACT_ORDER
+    if responses is None or responses.shape[-1] + _SPREAD_TAPS >= n_fft:
+        exact_order = -1  # another rate, or a grid shorter than a response: components only
+        responses = np.zeros((2, 1, 1))
+    n_cols = coef[0].shape[1]
     n_l = x_l.shape[0]
     out = np.empty((n_l, 2, p_d.shape[0], n_f), dtype=np.complex128)
+    block = max(1, _ECHOGRAM_ELEMENTS // (n_cols * n_fft))  # listeners per echogram block
+    tasks = []
     for d in range(p_d.shape[0]):
         images = image_sources(room, p_d[d])
         knots = reflection_spectra(room, images)[1:, : bands.shape[0]]  # reflections only
-        n_refl = knots.shape[0]
-        chunk = max(1, 8 * _ECHOGRAM_ELEMENTS // (2 * n_cols * n_fft))
-        for start in range(0, n_l, chunk):
-            sl = slice(start, start + chunk)
-            n_c = x_l[sl].shape[0]
-            rel = images.positions[None, :, :] - x_l[sl, None, :]  # (n_c, n_img, 3)
-            local = np.einsum("lji,lnj->lni", r_l[sl], rel)
-            try:
-                if directions == "interpolate":
-                    direct = head.ear_responses(local[:, 0], freqs, c=c)  # (2, n_c, n_f)
-                else:
-                    direct = _NearestHRTF(head, freqs, c, model)(local[:, 0], exact=None)
-                refl = local[:, 1:].reshape(-1, 3)
-                distance = outside_head(refl, head.radius)
-            except ValueError as exc:
-                raise ValueError(f"an image of driver {d} is inside a head: {exc}") from exc
-            if triangulation is None:
-                corner = model.nearest(refl)[:, None]
-                bary = np.ones((refl.shape[0], 1))
-            else:
-                corner, bary = triangulation.weights(refl)
-            base = knots[None, :, :] / (4.0 * np.pi * distance.reshape(n_c, n_refl)[:, :, None])
-            if reach is not None:
-                centre = np.linalg.norm(rel[:, 1:], axis=2)
-                base *= (centre <= reach[sl, d, None])[:, :, None]
-            base = base.reshape(-1, bands.shape[0])  # (paths, knots)
-            position, amplitude = [], []
-            for e in range(2):
-                delay = distance / c + np.einsum("pc,pc->p", bary, model.onsets[corner, e])
-                w = np.einsum("pc,pck->pk", bary, model.weights[e][corner])  # (paths, K)
-                position.append(delay * fs)
-                amplitude.append((base[:, :, None] * w[:, None, :]).reshape(-1, n_cols))
-            # Rows (listener, ear), listener-major; paths sorted by row.
-            position = np.stack(position).reshape(2, n_c, n_refl).transpose(1, 0, 2).ravel()
-            amplitude = (
-                np.stack(amplitude).reshape(2, n_c, n_refl, n_cols).transpose(1, 0, 2, 3)
-            ).reshape(-1, n_cols)
-            rows = np.repeat(np.arange(2 * n_c), n_refl)
-            spectra = _echogram_spectra(position, amplitude, rows, 2 * n_c, n_fft)
-            spectra = spectra.reshape(n_c, 2, n_cols, -1)
-            for e in range(2):
-                out[sl, e, d, :] = np.einsum("lmf,mf->lf", spectra[:, e], coef[e]) + direct[e]
+        exact_paths = images.order[1:] <= exact_order  # the strongest: their whole responses
+        for start in range(0, n_l, 4 * block):
+            tasks.append((d, slice(start, min(n_l, start + 4 * block)), images, knots, exact_paths))
+    context = _GroupedContext(
+        model, triangulation, head, responses, coef, x_l, r_l, reach, freqs, fs, n_fft, c, block
+    )
+    # Chunks of listeners for each driver, each whole in one thread (geometry, nearest
+    # directions, scatter, FFT, combination): the threads never wait on a serial step.
+    map_tasks(functools.partial(_grouped_chunk, context=context, out=out), tasks)
     return out
+
+
+@dataclasses.dataclass(frozen=True)
+class _GroupedContext:
+    """What every chunk of :func:`_ear_transfer_measured_grouped` shares (read-only)."""
+
+    model: _MeasuredComponents
+    triangulation: SphericalTriangulation | None
+    head: MeasuredHRTF
+    responses: NDArray[np.float64]
+    coef: list[NDArray[np.complex128]]
+    x_l: NDArray[np.float64]
+    r_l: NDArray[np.float64]
+    reach: NDArray[np.float64] | None
+    freqs: NDArray[np.float64]
+    fs: float
+    n_fft: int
+    c: float
+    block: int
+
+
+def _grouped_chunk(task: tuple, *, context: _GroupedContext, out: NDArray[np.complex128]) -> None:
+    """Both ears of one chunk of listeners for one driver, into ``out[chunk, :, d]``."""
+    d, sl, images, knots, exact_paths = task
+    g = context
+    model, head, c, fs = g.model, g.head, g.c, g.fs
+    n_c = sl.stop - sl.start
+    n_refl = knots.shape[0]
+    rel = images.positions[None, :, :] - g.x_l[sl, None, :]  # (n_c, n_img, 3)
+    local = np.einsum("lji,lnj->lni", g.r_l[sl], rel)
+    try:
+        if g.triangulation is not None:
+            direct = head.ear_responses(local[:, 0], g.freqs, c=c)  # (2, n_c, n_f)
+        else:
+            direct = _NearestHRTF(head, g.freqs, c, model)(local[:, 0], exact=None)
+        refl = local[:, 1:].reshape(-1, 3)
+        distance = outside_head(refl, head.radius)
+    except ValueError as exc:
+        raise ValueError(f"an image of driver {d} is inside a head: {exc}") from exc
+    if g.triangulation is None:
+        corner = model.nearest(refl, workers=1)[:, None]
+        bary = np.ones((refl.shape[0], 1))
+    else:
+        corner, bary = g.triangulation.weights(refl)
+    base = knots[None, :, :] / (4.0 * np.pi * distance.reshape(n_c, n_refl)[:, :, None])
+    if g.reach is not None:
+        centre = np.linalg.norm(rel[:, 1:], axis=2)
+        base *= (centre <= g.reach[sl, d, None])[:, :, None]
+    flat = base.reshape(-1, knots.shape[1])
+    for e in range(2):
+        delay = distance / c + np.einsum("pc,pc->p", bary, model.onsets[corner, e])
+        # An exact path's corners each start at their own onset: the measured taps hold it
+        # (see _MeasuredComponents.impulse_responses).
+        at_corners = delay[:, None] - (model.onsets[corner, e] + head.latency)
+        # Each set listener-major, the same number of paths per listener.
+        split = [
+            tuple(
+                a.reshape(n_c, n_refl, *a.shape[1:])[:, keep]
+                for a in (position, flat, corner, bary)
+            )
+            for keep, position in ((~exact_paths, delay * fs), (exact_paths, at_corners * fs))
+        ]
+        for b0 in range(0, n_c, g.block):
+            _grouped_block(
+                slice(b0, min(n_c, b0 + g.block)),
+                paths=split[0],
+                exact=split[1],
+                weights=model.weights[e],
+                responses=g.responses[e],
+                coef=g.coef[e],
+                direct=direct[e],
+                n_fft=g.n_fft,
+                out=out[sl, e, d, :],
+            )
+
+
+def _grouped_block(
+    listeners: slice,
+    *,
+    paths: tuple[NDArray, ...],
+    exact: tuple[NDArray, ...],
+    weights: NDArray[np.float64],
+    responses: NDArray[np.float64],
+    coef: NDArray[np.complex128],
+    direct: NDArray[np.complex128],
+    n_fft: int,
+    out: NDArray[np.complex128],
+) -> None:
+    """One ear of a block of listeners: scatter, transform, combine the components, add the direct.
+
+    ``paths`` (by components) and ``exact`` (whole responses) are each ``(position, base, corner,
+    bary)`` with a leading listener axis ``(n_c, paths per listener, ...)``; ``out`` and
+    ``direct`` are the chunk's ``(n_c, n_f)``.
+    """
+    n_block = listeners.stop - listeners.start
+
+    def flat(arrays: tuple[NDArray, ...]) -> tuple[NDArray, ...]:
+        block = [np.ascontiguousarray(a[listeners].reshape(-1, *a.shape[2:])) for a in arrays]
+        rows = np.repeat(np.arange(n_block), arrays[0].shape[1])
+        return (*block, rows)
+
+    spectra = _component_echogram_spectra(
+        flat(paths), weights, flat(exact), responses, n_block, n_fft
+    )
+    _combine_components(spectra, coef, direct[listeners], out[listeners])
