@@ -90,7 +90,6 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
 
 from acoustics._memory import check_room_memory
 from acoustics._memory import sphere_listener_chunk as _sphere_listener_chunk
@@ -119,6 +118,7 @@ from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix
 from acoustics.heads import HeadModel, PointEars, RigidSphere
 from acoustics.hrtf import MeasuredHRTF, _dtft
 from acoustics.interpolation import SphericalTriangulation
+from acoustics.nearest_direction import NearestDirections
 from acoustics.room import (
     ImageSources,
     Room,
@@ -609,7 +609,7 @@ class _MeasuredComponents:
             )
         self.head = head
         self.directions = hs.directions / np.linalg.norm(hs.directions, axis=1, keepdims=True)
-        self.tree = cKDTree(self.directions)
+        self.lookup = NearestDirections(self.directions)
         self.onsets = head.onsets - head.latency  # (n_dirs, 2), the delay each direction adds
         self.aligned = _aligned_spectra(head, freqs)  # (n_dirs, 2, n_f)
         if n_components is None:
@@ -640,10 +640,9 @@ class _MeasuredComponents:
             return None
         return np.ascontiguousarray((hs.hrirs * self.head.gain).transpose(1, 0, 2))
 
-    def nearest(self, local: NDArray[np.float64], workers: int = -1) -> NDArray[np.intp]:
+    def nearest(self, local: NDArray[np.float64]) -> NDArray[np.intp]:
         """Index of the measured direction nearest each listener-frame position ``(n, 3)``."""
-        unit = local / np.linalg.norm(local, axis=1, keepdims=True)
-        return self.tree.query(unit, workers=workers)[1]
+        return self.lookup(local)
 
 
 class _NearestHRTF:
@@ -801,7 +800,7 @@ def _grouped_chunk(task: tuple, *, context: _GroupedContext, out: NDArray[np.com
     except ValueError as exc:
         raise ValueError(f"an image of driver {d} is inside a head: {exc}") from exc
     if g.triangulation is None:
-        corner = model.nearest(refl, workers=1)[:, None]
+        corner = model.nearest(refl)[:, None]
         bary = np.ones((refl.shape[0], 1))
     else:
         corner, bary = g.triangulation.weights(refl)
