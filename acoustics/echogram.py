@@ -8,6 +8,12 @@ exponential-of-semicircle kernel (Barnett, Magland & af Klinteberg, SIAM J. Sci.
 -80 dB below 0.4 fs, measured in :mod:`acoustics.room_transfer`'s docstring). Also the exact
 delay phasors of a few paths on a uniform grid (:func:`_delay_phasors`). Split out of
 :mod:`acoustics.room_transfer` to keep each module to one concept.
+
+The scatter-adds and the combinations are numba kernels (``cache=True``, ``nogil``; threads
+over blocks of rows, :func:`map_tasks`): compiling all six takes about 5 s once (then
+cached: loading them about 0.3 s). Each is tested against the plain computation (numpy
+scatter-add, the exact delay spectra, the exact per-path room sums) in
+``tests/acoustics/test_echogram.py`` and ``tests/acoustics/test_room_transfer_fast.py``.
 """
 
 from __future__ import annotations

@@ -241,11 +241,14 @@ def test_tail_coherence_is_the_diffuse_field_coherence(head):
     tails = np.fft.rfft(irs, axis=-1)
     # The model: the analytic sinc for point ears; for the others the average over a uniform
     # sphere, checked here against an independent Fibonacci quadrature of 3000 directions.
-    cov = diffuse_ear_covariance(head, freqs, c=C)
+    centres = 200.0 * 2 ** (np.arange(14) / 3)  # 200 Hz ... 3.2 kHz
+    band = freqs < centres[-1] * 2 ** (1 / 6)  # the model only where it is compared
+    cov = np.zeros((freqs.size, 2, 2), dtype=complex)
+    cov[band] = diffuse_ear_covariance(head, freqs[band], c=C)
     if isinstance(head, PointEars):
         d = np.linalg.norm(np.subtract(*head.ear_positions))
         kd = 2 * np.pi * freqs[1:] * d / C
-        assert np.allclose(cov[1:, 0, 1].real, np.sin(kd) / kd, atol=1e-12)
+        assert np.allclose(cov[1:, 0, 1].real[band[1:]], (np.sin(kd) / kd)[band[1:]], atol=1e-12)
     else:
         probe = np.array([300.0, 700.0, 1500.0, 3000.0])
         far = 20.0 * _fibonacci_directions(3000)
@@ -256,7 +259,6 @@ def test_tail_coherence_is_the_diffuse_field_coherence(head):
         model = quad[:, 0, 1].real / np.sqrt(quad[:, 0, 0].real * quad[:, 1, 1].real)
         # Measured: the two quadratures agree within 0.006 (sphere) and 0.011 (KEMAR).
         assert np.allclose(model, fib, atol=0.02), (model, fib)
-    centres = 200.0 * 2 ** (np.arange(14) / 3)  # 200 Hz ... 3.2 kHz
     measured, model = _third_octave_coherence(tails, freqs, cov, centres).T
     # Measured (160 listeners): at most 0.035 for each head (estimation noise of one
     # realisation per listener). Issue bound: 0.05.
