@@ -10,7 +10,7 @@ delay phasors of a few paths on a uniform grid (:func:`_delay_phasors`). Split o
 :mod:`acoustics.room_transfer` to keep each module to one concept.
 
 The scatter-adds and the combinations are numba kernels (``cache=True``, ``nogil``; threads
-over blocks of rows, :func:`map_tasks`): compiling all six takes about 5 s once (then
+over blocks of rows, :func:`map_tasks`): compiling all five takes about 5 s once (then
 cached: loading them about 0.3 s). Each is tested against the plain computation (numpy
 scatter-add, the exact delay spectra, the exact per-path room sums) in
 ``tests/acoustics/test_echogram.py`` and ``tests/acoustics/test_room_transfer_fast.py``.
@@ -89,71 +89,6 @@ def _fft_grid(freqs: NDArray[np.float64]) -> tuple[float, int] | None:
     return None
 
 
-def _echogram_spectra(
-    position: NDArray[np.float64],
-    amplitudes: NDArray[np.float64],
-    rows: NDArray[np.intp],
-    n_rows: int,
-    n_fft: int,
-) -> NDArray[np.complex64]:
-    """Spectra ``(n_rows, M, n_fft // 2 + 1)`` of impulses at ``position`` (samples).
-
-    ``amplitudes`` is ``(n_paths, M)``: one echogram per column. ``rows`` (non-decreasing)
-    assigns each path to an output row. Each impulse is spread over the 7 samples around it with
-    the tabulated kernel, circularly modulo ``n_fft`` (as sampling the spectrum on the grid
-    does); the result is **not** yet divided by the kernel's spectrum (:func:`_deconvolution`).
-    Echograms are accumulated in float64 (:func:`_scatter_taps`, blocks of rows kept
-    cache-sized) and transformed in float32 (rounding about -140 dB).
-    """
-    n_cols = amplitudes.shape[1]
-    amplitudes = np.ascontiguousarray(amplitudes, dtype=np.float64)
-    position = np.ascontiguousarray(position, dtype=np.float64)
-    rows = np.ascontiguousarray(rows, dtype=np.intp)
-    echograms = np.empty((n_rows, n_cols, n_fft), dtype=np.float32)
-    rows_per_block = max(1, _ECHOGRAM_ELEMENTS // (n_cols * n_fft))
-    bounds = np.searchsorted(rows, np.arange(0, n_rows + rows_per_block, rows_per_block))
-    for b in range(bounds.size - 1):
-        lo, hi = int(bounds[b]), int(bounds[b + 1])
-        r0 = b * rows_per_block
-        nr = min(rows_per_block, n_rows - r0)
-        if nr <= 0:
-            break
-        block = np.zeros((nr, n_cols, n_fft))
-        _scatter_taps(position[lo:hi], amplitudes[lo:hi], rows[lo:hi] - r0, _SPREAD_TABLE, block)
-        echograms[r0 : r0 + nr] = block
-    return sp_fft.rfft(echograms, axis=-1, workers=_FFT_WORKERS)
-
-
-@numba.njit(cache=True)
-def _scatter_taps(position, amplitudes, rows, table, out):  # pragma: no cover - compiled
-    """Add each path's spread impulse to ``out[rows[p], m]`` (``(rows, M, n_fft)``, circular).
-
-    Path ``p`` at ``position[p]`` samples adds ``table[q, t] * amplitudes[p, m]`` at sample
-    ``(round(position) - taps // 2 + t) mod n_fft``, ``q`` the row of its offset from the nearest
-    sample. A numba kernel (compiles in about 0.5 s once, then cached): the scatter-add of
-    overlapping taps does not vectorize in numpy. Measured against the former ``np.bincount`` on
-    a (paths x taps) index array per column, 2 million paths on 40 rows of 8192 samples,
-    including the FFT: 0.04 against 0.08 s with one column, 0.09 against 0.47 s with seven.
-    """
-    n_fft = out.shape[2]
-    n_cols = out.shape[1]
-    taps = table.shape[1]
-    resolution = table.shape[0] - 1
-    half = taps // 2
-    for p in range(position.shape[0]):
-        centre = np.floor(position[p] + 0.5)  # the nearest sample (halves round up)
-        q = int((position[p] - centre + 0.5) * resolution + 0.5)
-        first = (int(centre) - half) % n_fft
-        r = rows[p]
-        for t in range(taps):
-            weight = table[q, t]
-            index = first + t
-            if index >= n_fft:
-                index -= n_fft
-            for m in range(n_cols):
-                out[r, m, index] += weight * amplitudes[p, m]
-
-
 def _image_echogram_spectra(
     images: NDArray[np.float64],
     knots: NDArray[np.float64],
@@ -166,7 +101,9 @@ def _image_echogram_spectra(
 
     Image ``i`` (``i >= 1``; row 0 is the source itself, left out) reaches point ``p`` as an
     impulse ``knots[i] / (4 pi r)`` at ``r * samples_per_metre`` samples, ``r`` the distance, if
-    ``r <= reach[p]``; spread and wrapped as :func:`_echogram_spectra` (not yet deconvolved).
+    ``r <= reach[p]``; spread over the taps around it and wrapped modulo ``n_fft`` (circular,
+    as sampling the spectrum on the grid does), not yet divided by the kernel's spectrum
+    (:func:`_deconvolution`).
     Distances, amplitudes and the scatter run in one numba kernel (:func:`_scatter_images`): no
     (points x images) array is built. One thread (the FFT too): callers run blocks of points in
     threads (:func:`map_blocks`). Also returns the direct distances ``(n_points,)``.
@@ -256,7 +193,7 @@ def _scatter_images(
 
     Each point's echograms are summed in a float64 buffer ``taps`` samples longer than the
     grid (the taps past its end are folded back once per point, not tested per tap), then
-    stored. Rounding to the nearest sample and table row as :func:`_scatter_taps`. Returns the
+    stored. Each arrival rounds to its nearest sample and table row (halves up). Returns the
     index of a point that coincides with an image, or -1.
     """
     n_fft = out.shape[2]
@@ -319,7 +256,7 @@ def _component_echogram_spectra(
     (``K`` component weights of its direction); a path of ``exact`` adds to column ``J * K + j``
     each corner's measured impulse response (``responses`` ``(n_dirs, L)``) starting at that
     corner's own ``position[p, c]``, times ``bary[p, c] * base[p, j]``. Spread and wrapped as
-    :func:`_echogram_spectra`, not deconvolved; one thread (callers split rows with
+    :func:`_image_echogram_spectra`, not deconvolved; one thread (callers split rows with
     :func:`map_blocks`).
     """
     n_knots = paths[1].shape[1]
@@ -341,7 +278,7 @@ def _scatter_responses(
     arrival (``table[q]``), then added times ``bary * base[p, j]`` to a float64 buffer
     ``(J, n_fft + taps + L)`` of its row from sample ``first``, its nearest sample less
     ``taps // 2``; the buffer's overhang is folded back (circular). Rounding as
-    :func:`_scatter_taps`.
+    :func:`_scatter_images`.
     """
     n_rows = out.shape[0]
     n_fft = out.shape[1] - table.shape[1]
@@ -392,7 +329,7 @@ def _scatter_components(
 
     ``out`` (float32, zeroed) has the columns of a sample side by side, so a tap updates
     contiguous memory; the ``taps`` samples past ``n_fft`` are folded back at the end of each
-    row (circular). Columns past ``J * K`` are left alone. Rounding as :func:`_scatter_taps`.
+    row (circular). Columns past ``J * K`` are left alone. Rounding as :func:`_scatter_images`.
     """
     n_rows = out.shape[0]
     taps = table.shape[1]
