@@ -18,7 +18,7 @@ PER_METRE = 48000 / 343.0
 
 
 def _scene(seed=2):
-    """Images at up to ~1.6 grid lengths (late ones wrap), two band knots, nine points."""
+    """Images at up to 1.45 grid lengths (late ones wrap), two band knots, nine points."""
     rng = np.random.default_rng(seed)
     images = rng.uniform(-2.5, 2.5, (400, 3))
     knots = rng.uniform(0.1, 1.0, (400, 2))
