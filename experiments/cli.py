@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="soundstage",
         description="Simulate sound from compact loudspeakers to a listener's ears.",
     )
+    parser.add_argument("--version", action="version", version=f"soundstage {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     demo = sub.add_parser(
         "demo",
@@ -149,6 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    """Return the installed package's version (``pyproject.toml``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("soundstage")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree, not installed
+        return "unknown (not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``soundstage`` command.
 
@@ -185,8 +197,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as exc:
         print(f"soundstage {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except (ValueError, TypeError, OSError, _sound_file_error()) as exc:
+        # An ordinary mistake the library refused (a bad value, an unreadable or unwritable
+        # file): one line, exit 2. SOUNDSTAGE_TRACEBACK=1 shows where it came from.
+        if os.environ.get("SOUNDSTAGE_TRACEBACK"):
+            raise
+        print(f"soundstage {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"soundstage {args.command}: interrupted", file=sys.stderr)
+        return 130
     parser.print_usage(sys.stderr)  # pragma: no cover - argparse refuses unknown commands
     return 2  # pragma: no cover
+
+
+def _sound_file_error() -> type[Exception]:
+    """Return the error class of soundfile (reading or writing audio)."""
+    import soundfile
+
+    return getattr(soundfile, "SoundFileError", RuntimeError)
+
+
+def _one_line(exc: BaseException) -> str:
+    """Return the exception's message on one line (an OSError with its file name)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        text = f"{exc.filename!r}: {exc.strerror}" if exc.filename else exc.strerror
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+def _check_output_file(path: str, option: str, suffixes: tuple[str, ...]) -> Path:
+    """Refuse an output path that cannot be written, before any computation.
+
+    The name must end in one of ``suffixes``; the path must not be a directory or a device; its
+    directory must exist and be writable (probed by creating and removing the file when it
+    does not exist yet).
+    """
+    out = Path(path).expanduser()
+    if out.suffix.lower() not in suffixes:
+        raise _UsageError(f"{option} {path!r}: the file name must end in {' or '.join(suffixes)}")
+    if out.is_dir():
+        raise _UsageError(f"{option} {path!r} is a directory, expected a file")
+    if out.exists() and not out.is_file():
+        raise _UsageError(f"{option} {path!r} is not a regular file")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise _UsageError(f"{option} {path!r}: no directory {str(parent)!r}")
+    if out.exists():
+        if not os.access(out, os.W_OK):
+            raise _UsageError(f"{option} {path!r}: the file is not writable")
+        return out
+    try:
+        out.touch()
+        out.unlink()
+    except OSError as exc:
+        raise _UsageError(f"{option} {path!r}: cannot write there: {exc.strerror or exc}") from exc
+    return out
 
 
 def _make_head(name: str):
@@ -215,29 +282,26 @@ def _render(args: argparse.Namespace) -> int:
     """Run the ``render`` subcommand."""
     from design.audio import read_wav, write_wav
     from design.chain import binaural_preview, design_chain, render
-    from experiments.scene_file import load_scene
 
+    output = _check_output_file(args.output, "--output", (".wav",))
+    binaural = None
+    if args.binaural:
+        binaural = _check_output_file(args.binaural, "--binaural", (".wav",))
+        if binaural.resolve() == output.resolve():
+            raise _UsageError(f"--binaural {args.binaural!r} is the same file as --output")
+    scene = _scene_or_default(args.scene)
     try:
-        if args.scene:
-            scene = load_scene(args.scene)
-        else:
-            from acoustics.scene import default_scene
-
-            scene = default_scene()
         stereo, fs = read_wav(args.input, fs=_FS, channels=2)
-    except ValueError as exc:
-        raise _UsageError(str(exc)) from exc
+    except (ValueError, OSError) as exc:
+        raise _UsageError(f"input {args.input!r}: {_one_line(exc)}") from exc
     chain = design_chain(scene, fs=fs)
     feeds = render(chain, stereo, fs)
-    try:
-        write_wav(args.output, feeds, int(fs))
-        print(f"wrote {args.output} ({feeds.shape[0]} driver channels: {', '.join(chain.drivers)})")
-        if args.binaural:
-            ears = binaural_preview(chain, scene, stereo, fs, reference=False)["chain"]
-            write_wav(args.binaural, ears, int(fs))
-            print(f"wrote {args.binaural} (left and right ear)")
-    except ValueError as exc:
-        raise _UsageError(str(exc)) from exc
+    write_wav(output, feeds, int(fs))
+    print(f"wrote {output} ({feeds.shape[0]} driver channels: {', '.join(chain.drivers)})")
+    if binaural is not None:
+        ears = binaural_preview(chain, scene, stereo, fs, reference=False)["chain"]
+        write_wav(binaural, ears, int(fs))
+        print(f"wrote {binaural} (left and right ear)")
     return 0
 
 
@@ -248,7 +312,7 @@ def _scene_or_default(path: str | None):
 
     try:
         return load_scene(path) if path else default_scene()
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise _UsageError(str(exc)) from exc
 
 
@@ -257,13 +321,7 @@ def _design(args: argparse.Namespace) -> int:
     from design.chain import design_chain
     from design.export import FILTER_FORMATS, save_filters
 
-    out = Path(args.output)
-    if out.suffix.lower() not in FILTER_FORMATS:
-        raise _UsageError(
-            f"--output {str(out)!r}: the suffix must be one of {', '.join(FILTER_FORMATS)}"
-        )
-    if not out.parent.is_dir():
-        raise _UsageError(f"--output {str(out)!r}: no directory {str(out.parent)!r}")
+    out = _check_output_file(args.output, "--output", tuple(FILTER_FORMATS))
     if not (np.isfinite(args.fs) and 16000 <= args.fs <= 192000):
         raise _UsageError(f"--fs must be a sampling rate of 16-192 kHz, got {args.fs:g}")
     scene = _scene_or_default(args.scene)
@@ -286,18 +344,18 @@ def _evaluate(args: argparse.Namespace) -> int:
     import dataclasses
 
     from design.chain import design_chain
-    from experiments.report import default_zone_grid, write_report
+    from experiments.report import write_report
 
     scene = _scene_or_default(args.scene)
     if not np.isfinite(args.zone_step) or args.zone_step <= 0:
         raise _UsageError(f"--zone-step must be a positive length in m, got {args.zone_step}")
     outdir = _prepare_outdir(Path(args.outdir))
-    chain = design_chain(scene, fs=_FS)
     true = scene
     if args.eval_head:
         lis = dataclasses.replace(scene.listener, head=_make_head(args.eval_head))
         true = dataclasses.replace(scene, listener=lis)
-    grid = False if args.no_zones else default_zone_grid(true, step=args.zone_step)
+    grid = False if args.no_zones else _zone_grid(true, args.zone_step)
+    chain = design_chain(scene, fs=_FS)
     try:
         written = write_report(chain, true, outdir, zone_grid=grid)
     except ValueError as exc:
@@ -305,6 +363,34 @@ def _evaluate(args: argparse.Namespace) -> int:
     for p in written:
         print(f"wrote {p}")
     return 0
+
+
+#: Largest zone map ``evaluate`` computes (41 x 41 points, a 3 cm step over +-0.6 m).
+MAX_ZONE_POINTS = 1681
+#: Seconds per zone-map point, three systems, one yaw, in a room (measured: 0.18 s on one of
+#: this project's 2 cores), for the estimate ``evaluate`` prints.
+_SECONDS_PER_ZONE_POINT = 0.2
+
+
+def _zone_grid(scene, step: float):
+    """Return the zone-map grid of ``--zone-step``; degenerate or absurd grids are refused."""
+    from experiments.report import default_zone_grid
+
+    x, y = default_zone_grid(scene, step=step)
+    n = x.size * y.size
+    if x.size < 2 or y.size < 2:
+        raise _UsageError(
+            f"--zone-step {step:g}: the zone map spans +-0.6 m around the listener (inside the "
+            f"room), so this gives a {x.size} x {y.size} grid; use a step of at most 0.6 m"
+        )
+    minutes = n * _SECONDS_PER_ZONE_POINT / 60.0
+    if n > MAX_ZONE_POINTS:
+        raise _UsageError(
+            f"--zone-step {step:g} gives a {x.size} x {y.size} grid ({n} points, about "
+            f"{minutes:.0f} min); at most {MAX_ZONE_POINTS} points: use a step of at least 0.03 m"
+        )
+    print(f"zone maps: {x.size} x {y.size} points (about {minutes * 60:.0f} s)")
+    return x, y
 
 
 def _figures(args: argparse.Namespace) -> int:
