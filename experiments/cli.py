@@ -235,12 +235,12 @@ def _check_output_file(path: str, option: str, suffixes: tuple[str, ...]) -> Pat
     does not exist yet).
     """
     out = Path(path).expanduser()
-    if out.suffix.lower() not in suffixes:
-        raise _UsageError(f"{option} {path!r}: the file name must end in {' or '.join(suffixes)}")
     if out.is_dir():
         raise _UsageError(f"{option} {path!r} is a directory, expected a file")
     if out.exists() and not out.is_file():
         raise _UsageError(f"{option} {path!r} is not a regular file")
+    if out.suffix.lower() not in suffixes:
+        raise _UsageError(f"{option} {path!r}: the file name must end in {' or '.join(suffixes)}")
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise _UsageError(f"{option} {path!r}: no directory {str(parent)!r}")
