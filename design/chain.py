@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from acoustics._validate import as_positive
 from acoustics.scene import Listener, Scene, azimuth_transfer, ear_transfer, impulse_responses
-from design.audio import as_signal
+from design.audio import as_audio
 from design.convolution import convolve
 
 __all__ = [
@@ -180,6 +180,28 @@ def midrange_target_db(freqs: npt.ArrayLike, *, depth_db: float = 20.0) -> NDArr
     return depth_db * np.minimum(up, down)
 
 
+def _check_upmix(upmix: str | None, options: dict[str, Any] | None) -> None:
+    """Refuse an unknown upmix method or option now, not at the first render."""
+    import inspect
+    import typing
+
+    from design.upmix import UpmixMethod, upmix_lrc
+
+    methods = typing.get_args(UpmixMethod)
+    if upmix is not None and (not isinstance(upmix, str) or upmix not in methods):
+        raise ValueError(f"upmix must be None or one of {methods}, got {upmix!r}")
+    if options is None:
+        return
+    if not isinstance(options, dict):
+        raise TypeError(f"upmix_options must be a dict, got {type(options).__name__}")
+    allowed = set(inspect.signature(upmix_lrc).parameters) - {"stereo", "fs", "method"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ValueError(
+            f"upmix_options has unknown keys {unknown}; expected some of {sorted(allowed)}"
+        )
+
+
 def design_chain(
     scene: Scene,
     *,
@@ -252,9 +274,18 @@ def design_chain(
     gain_limit_db = as_positive(gain_limit_db, "gain_limit_db", allow_zero=True)
     if isinstance(n_taps, bool) or not isinstance(n_taps, (int, np.integer)) or n_taps < 16:
         raise ValueError(f"n_taps must be an integer >= 16, got {n_taps!r}")
+    if (
+        isinstance(beam_band_hz, (str, bytes))
+        or np.ndim(beam_band_hz) != 1
+        or len(beam_band_hz) != 2
+    ):
+        raise ValueError(
+            f"beam_band_hz must be two frequencies (f_lo, f_hi) in Hz, got {beam_band_hz!r}"
+        )
     lo, hi = (as_positive(v, "beam_band_hz") for v in beam_band_hz)
     if not lo < hi < fs / 2:
         raise ValueError(f"beam_band_hz must satisfy 0 < f_lo < f_hi < fs / 2, got {beam_band_hz}")
+    _check_upmix(upmix, upmix_options)
     beam_kwargs = dict(beam_options or {})
     unknown = set(beam_kwargs) - set(_BEAM_OPTIONS)
     if unknown:
@@ -458,7 +489,7 @@ def render(
     """
     if not isinstance(chain, Chain):
         raise TypeError(f"chain must be a Chain, got {type(chain).__name__}")
-    x = as_signal(stereo, "stereo", channels=2)
+    x = as_audio(stereo, "stereo", channels=2)
     if as_positive(fs, "fs") != chain.fs:
         raise ValueError(f"fs must equal the chain's {chain.fs:g} Hz, got {fs:g}; resample first")
     return convolve(chain.filters, _paths(chain, x), precision=precision)
@@ -580,7 +611,7 @@ def binaural_preview(
     if reference:
         pair_scene = _reference_scene(scene)
         pair_irs = impulse_responses(pair_scene, fs, taps)
-        x = as_signal(stereo, "stereo", channels=2)
+        x = as_audio(stereo, "stereo", channels=2)
         out["reference"] = convolve(pair_irs, x)
     return out
 

@@ -179,6 +179,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(None if argv is None else list(argv))
     except SystemExit as exc:  # argparse exits on --help (0) and on usage errors (2)
         return exc.code if isinstance(exc.code, int) else 2
+    import warnings
+
+    shown = warnings.showwarning
+    _one_line_warnings(args.command)
+    try:
+        return _run(parser, args)
+    finally:
+        warnings.showwarning = shown  # the caller's (a test's) way of showing warnings again
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run the parsed command; ordinary mistakes become one line and exit code 2."""
     try:
         if args.command == "demo":
             return _demo(Path(args.outdir), args.head, quick=args.quick)
@@ -209,6 +221,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     parser.print_usage(sys.stderr)  # pragma: no cover - argparse refuses unknown commands
     return 2  # pragma: no cover
+
+
+def _one_line_warnings(command: str) -> None:
+    """Print warnings as ``soundstage COMMAND: warning: ...`` lines (no source line)."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        print(f"soundstage {command}: warning: {_one_line(message)}", file=file or sys.stderr)
+
+    warnings.showwarning = show
 
 
 def _sound_file_error() -> type[Exception]:
@@ -280,7 +302,7 @@ def _prepare_outdir(outdir: Path) -> Path:
 
 def _render(args: argparse.Namespace) -> int:
     """Run the ``render`` subcommand."""
-    from design.audio import read_wav, write_wav
+    from design.audio import read_wav
     from design.chain import binaural_preview, design_chain, render
 
     output = _check_output_file(args.output, "--output", (".wav",))
@@ -296,13 +318,30 @@ def _render(args: argparse.Namespace) -> int:
         raise _UsageError(f"input {args.input!r}: {_one_line(exc)}") from exc
     chain = design_chain(scene, fs=fs)
     feeds = render(chain, stereo, fs)
-    write_wav(output, feeds, int(fs))
-    print(f"wrote {output} ({feeds.shape[0]} driver channels: {', '.join(chain.drivers)})")
+    _write_within_full_scale(
+        output, feeds, fs, f"{feeds.shape[0]} driver channels: " + ", ".join(chain.drivers)
+    )
     if binaural is not None:
         ears = binaural_preview(chain, scene, stereo, fs, reference=False)["chain"]
-        write_wav(binaural, ears, int(fs))
-        print(f"wrote {binaural} (left and right ear)")
+        _write_within_full_scale(binaural, ears, fs, "left and right ear")
     return 0
+
+
+def _write_within_full_scale(path: Path, signal, fs: float, what: str) -> None:
+    """Write a WAV within full scale: a signal beyond it is scaled, and the gain is stated.
+
+    The gain is printed and stored in the file's comment, so the level can be undone.
+    """
+    from design.audio import fit_full_scale, write_wav
+
+    scaled, gain_db = fit_full_scale(signal)
+    comment = None
+    note = ""
+    if gain_db < 0.0:
+        comment = f"soundstage: scaled by {gain_db:.2f} dB to stay within full scale"
+        note = f"; scaled by {gain_db:.1f} dB to stay within full scale (in its comment)"
+    write_wav(path, scaled, int(fs), comment=comment)
+    print(f"wrote {path} ({what}{note})")
 
 
 def _scene_or_default(path: str | None):

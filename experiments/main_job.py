@@ -79,7 +79,7 @@ def run_main_job(outdir: Path, *, head=None, progress: bool = True) -> list[Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from design.audio import write_wav
+    from design.audio import fit_full_scale, write_wav
     from design.chain import binaural_preview, design_chain, matrix_mixing_chain, render
     from design.fir import FIRFilterSet
     from design.plot import plot_filters
@@ -90,7 +90,9 @@ def run_main_job(outdir: Path, *, head=None, progress: bool = True) -> list[Path
     steps = tqdm(total=7, desc="soundstage demo", disable=not progress, unit="step")
 
     mixture = synthetic_mixture(FS, CLIP_SECONDS, seed=0)
-    stereo = mixture.stereo
+    # The clip within full scale (the mixture's stems sum beyond it): everything below is
+    # linear, so its level only sets the files' level.
+    stereo, input_gain_db = fit_full_scale(mixture.stereo)
     written.append(write_wav(outdir / "input_stereo.wav", stereo, int(FS)))
     steps.update()
 
@@ -102,8 +104,19 @@ def run_main_job(outdir: Path, *, head=None, progress: bool = True) -> list[Path
 
     steps.set_postfix_str("rendering driver feeds")
     feeds = {"chain": render(chain, stereo, FS), "matrix_mixing": render(mixing, stereo, FS)}
+    # One gain for both sets of feeds (so they compare), within full scale, stated.
+    feed_peak = max(float(np.max(np.abs(y))) for y in feeds.values())
+    feeds_gain_db = min(0.0, float(20 * np.log10(0.9 / feed_peak)))
     for name, y in feeds.items():
-        written.append(write_wav(outdir / f"feeds_{name}.wav", y, int(FS)))
+        comment = f"soundstage demo: feeds scaled by {feeds_gain_db:.2f} dB (both systems)"
+        written.append(
+            write_wav(
+                outdir / f"feeds_{name}.wav",
+                y * 10 ** (feeds_gain_db / 20),
+                int(FS),
+                comment=comment,
+            )
+        )
     steps.update()
 
     steps.set_postfix_str("binaural previews (room)")
@@ -139,6 +152,8 @@ def run_main_job(outdir: Path, *, head=None, progress: bool = True) -> list[Path
                 k: round(float(v), 3) for k, v in chain.meta["virtualizer_fit_error"].items()
             },
         },
+        "input_gain_db": round(input_gain_db, 2),
+        "feeds_gain_db": round(feeds_gain_db, 2),
         "binaural_gain_db": round(float(20 * np.log10(0.9 / peak)), 2),
         "files": [p.name for p in written] + ["chain_summary.json"],
         "elapsed_s": round(time.perf_counter() - start, 1),

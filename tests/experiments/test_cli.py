@@ -225,7 +225,7 @@ def test_design_command_writes_filters(tmp_path, capsys):
             assert load_filters(out).filters.shape[:2] == (6, 3)
     assert "latency" in capsys.readouterr().out
     assert main(["design", "-o", str(tmp_path / "f.mp3")]) == 2
-    assert "suffix" in capsys.readouterr().err
+    assert "must end in .sofa or .wav or .npz" in capsys.readouterr().err
     assert main(["design", "-o", str(tmp_path / "no" / "f.npz")]) == 2
     assert "no directory" in capsys.readouterr().err
     assert main(["design", "-o", str(tmp_path / "f.npz"), "--fs", "8000"]) == 2
