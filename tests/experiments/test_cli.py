@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from experiments.cli import main  # noqa: E402
@@ -27,6 +28,19 @@ def test_demo_writes_the_pngs_and_summary(demo_dir, capsys):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert path.stat().st_size > 10_000  # a real figure, not an empty canvas
     assert (demo_dir / "summary.json").is_file()
+
+
+def test_demo_audio_is_within_full_scale(demo_dir):
+    import soundfile as sf
+
+    wavs = sorted(demo_dir.glob("*.wav"))
+    assert len(wavs) == 6
+    for path in wavs:
+        data, _ = sf.read(path)
+        assert np.max(np.abs(data)) <= 1.0, path.name
+    summary = json.loads((demo_dir / "chain_summary.json").read_text())
+    # The mixture's stems sum beyond full scale (measured peak 7.5): scaled, and stated.
+    assert summary["input_gain_db"] < -17.0 and summary["feeds_gain_db"] <= 0.0
 
 
 def test_demo_prints_what_it_wrote(tmp_path, capsys):
