@@ -227,8 +227,9 @@ class Scene:
         pos.flags.writeable = False
         object.__setattr__(self, "device_position", pos)
         object.__setattr__(self, "device_yaw_deg", as_real(self.device_yaw_deg, "device_yaw_deg"))
+        self._check_listener_outside_device()
         if self.room is not None:
-            # Physically meaningless set-ups are refused before any work (DESIGN.md, "Errors").
+            # Physically meaningless set-ups are refused before any work.
             drivers = self.driver_positions
             inside = self.room.contains(drivers)
             if not np.all(inside):
@@ -237,6 +238,7 @@ class Scene:
                     f"device_position puts driver {name!r} outside the room "
                     f"{self.room.dimensions.tolist()}"
                 )
+            self._check_device_inside_room()
             lis = self.listener
             heads = lis.position[None, :] if isinstance(lis, Listener) else lis.positions
             inside = self.room.contains(heads, margin=lis.head.radius)
@@ -244,6 +246,32 @@ class Scene:
                 raise ValueError(
                     f"listener: the head at {heads[int(np.argmin(inside))].tolist()} does not fit "
                     f"inside the room {self.room.dimensions.tolist()}"
+                )
+
+    def _check_listener_outside_device(self) -> None:
+        """Refuse a head that overlaps the device's body (its drivers' hull and enclosures)."""
+        lis = self.listener
+        heads = lis.position[None, :] if isinstance(lis, Listener) else lis.positions
+        local = (heads - self.device_position) @ self.device_rotation  # into the device frame
+        gap = self.device.body_distance(local) - lis.head.radius
+        if np.any(gap < 0):
+            i = int(np.argmin(gap))
+            raise ValueError(
+                f"listener: the head at {np.round(heads[i], 4).tolist()} (radius "
+                f"{lis.head.radius:g} m) overlaps the device {self.device.name!r} (its drivers' "
+                f"hull and enclosures), {max(-gap[i], 0.0) * 1e3:.0f} mm too close"
+            )
+
+    def _check_device_inside_room(self) -> None:
+        """Refuse a device whose drivers or enclosures are not inside the room."""
+        centres, radii = self.device.enclosures
+        world = centres @ self.device_rotation.T + self.device_position
+        for centre, radius in zip(world, radii, strict=True):
+            if not self.room.contains(centre, margin=radius)[0]:
+                raise ValueError(
+                    f"device_position puts the device's enclosure (a sphere of radius "
+                    f"{radius:g} m at {np.round(centre, 4).tolist()}) through a wall of the "
+                    f"room {self.room.dimensions.tolist()}"
                 )
 
     @property

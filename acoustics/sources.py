@@ -305,6 +305,41 @@ class Device:
         """Driver positions in the device frame, ``(n_drivers, 3)`` in metres."""
         return np.stack([d.position for d in self.drivers])
 
+    @property
+    def enclosures(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The spherical enclosures the drivers sit on: centres ``(n, 3)`` and radii ``(n,)``.
+
+        A :class:`SphereCap` driver's sphere (centre ``sphere_radius`` behind its acoustic centre
+        along its axis); other drivers have none (``n`` counts only the caps).
+        """
+        caps = [d for d in self.drivers if isinstance(d.directivity, SphereCap)]
+        centres = [d.position - d.directivity.sphere_radius * d.orientation for d in caps]
+        radii = [d.directivity.sphere_radius for d in caps]
+        return np.reshape(centres, (-1, 3)), np.asarray(radii, dtype=float)
+
+    def body_distance(self, points: npt.ArrayLike) -> NDArray[np.float64]:
+        r"""Return the distance in metres from points (device frame, ``(n, 3)``) to the body.
+
+        The body is the convex hull of the drivers' acoustic centres together with their
+        spherical enclosures (:attr:`enclosures`); 0 inside it. The hull distance is the
+        smallest :math:`\|x - \sum_i \lambda_i p_i\|` over convex weights (non-negative least
+        squares with the sum-to-one row weighted heavily).
+        """
+        from scipy.optimize import nnls
+
+        x = np.atleast_2d(np.asarray(points, dtype=float))
+        p = self.positions
+        weight = 1e3
+        system = np.vstack([p.T, weight * np.ones(p.shape[0])])
+        hull = np.array(
+            [nnls(system, np.concatenate([xi, [weight]]))[1] for xi in x]
+        )  # residual norm: the distance, up to the weighted row's small share
+        centres, radii = self.enclosures
+        if radii.size:
+            spheres = np.linalg.norm(x[:, None, :] - centres[None], axis=-1) - radii[None]
+            hull = np.minimum(hull, np.min(spheres, axis=1))
+        return np.maximum(hull, 0.0)
+
     def driver(self, name: str) -> Driver:
         """Return the driver called ``name``."""
         for d in self.drivers:

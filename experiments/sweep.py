@@ -297,14 +297,26 @@ def _prepare(path: Path, retry: set[str]) -> set[str]:
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``<path>.lock`` (POSIX; left in place) while a sweep writes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Hold an exclusive lock on ``<path>.lock`` (POSIX; left in place) while a sweep writes.
+
+    ``path`` is the resolved real path, so a symbolic link to a table locks the table itself.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SweepError(
+            f"results {str(path)!r}: cannot create its directory: {exc.strerror or exc}"
+        ) from exc
     try:
         import fcntl
     except ImportError:  # pragma: no cover  (Windows: no lock)
         yield
         return
-    with path.with_name(path.name + ".lock").open("a") as lock:
+    try:
+        lock = path.with_name(path.name + ".lock").open("a")
+    except OSError as exc:
+        raise SweepError(f"results {str(path)!r} cannot be written: {exc.strerror or exc}") from exc
+    with lock:
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -389,7 +401,12 @@ def _executor(
         if n == 1:
             yield None
             return
-        pool = cf.ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
+        pool = cf.ProcessPoolExecutor(
+            n,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        )
         try:
             yield pool
         finally:
@@ -398,6 +415,38 @@ def _executor(
     # Dask's nannies run in this process and write their workers' environment into it: undo.
     with _environ({}), _dask_executor(scheduler, local_cluster) as executor:
         yield executor
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a pool worker: exit as soon as the sweep that started it is gone (even by kill -9).
+
+    Linux delivers SIGKILL to the worker when its parent dies (``PR_SET_PDEATHSIG``); elsewhere,
+    and as a second line, a daemon thread checks twice a second that the parent still is.
+    """
+    import threading
+
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="soundstage-parent-watch").start()
+
+
+#: Seconds to wait for a Dask scheduler before giving up.
+SCHEDULER_TIMEOUT_S = 5.0
 
 
 @contextlib.contextmanager
@@ -425,7 +474,13 @@ def _dask_executor(scheduler: str | None, local_cluster: int | None) -> Iterator
             raise ValueError(
                 f"scheduler must be an address like 'tcp://host:8786', got {scheduler!r}"
             )
-        client = distributed.Client(scheduler)
+        try:
+            client = distributed.Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S:g}s")
+        except (OSError, TimeoutError) as exc:
+            raise SweepError(
+                f"scheduler {scheduler!r} could not be reached within "
+                f"{SCHEDULER_TIMEOUT_S:g} s: {_one_line(str(exc))}"
+            ) from exc
     try:
         yield client.get_executor(pure=False)
     finally:
@@ -473,6 +528,7 @@ def run_sweep(
 
     sweep = path_or_spec if isinstance(path_or_spec, Sweep) else load_sweep(path_or_spec)
     path = Path(results) if results is not None else sweep.results
+    path = Path(os.path.realpath(path))  # one table, one lock, whatever links lead to it
     with _locked(path):
         done = _prepare(path, set(sweep.ids) if retry_failed else set())
         todo = [
@@ -582,8 +638,12 @@ def run_command(args: argparse.Namespace) -> int:
     """Run the sweep of parsed :func:`add_arguments` arguments; return :func:`main`'s exit code."""
     try:
         path = run_from_args(args)
-    except (SweepError, ValueError, ImportError) as exc:
-        print(f"soundstage sweep: error: {exc}", file=sys.stderr)
+    except (SweepError, ValueError, TypeError, ImportError) as exc:
+        print(f"soundstage sweep: error: {_one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f"{exc.filename!r}: " if exc.filename else ""
+        print(f"soundstage sweep: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     rows = read_results(path)
     n_failed = sum(row["status"] != "ok" for row in rows)

@@ -1,6 +1,7 @@
 """Ordinary mistakes get one line and exit code 2; audio never leaves full scale silently."""
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -174,3 +175,114 @@ def test_render_of_full_scale_noise_stays_within_full_scale(tmp_path, capsys):
     assert "scaled by -" in printed
     with sf.SoundFile(out) as f:
         assert f.comment.startswith("soundstage: scaled by -")
+
+
+# -- sweeps ----------------------------------------------------------------------------------
+
+SLOW_SWEEP = """
+[base]
+design = "matrix_mixing"
+head = "point"
+n_pans = 3
+[grid]
+listener_distance = [1.5, 1.6, 1.7, 1.8, 1.9, 2.0, 2.1, 2.2, 2.3, 2.4, 2.5, 2.6]
+"""
+
+
+def _children(pid):
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    import os
+
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(")") + 2 :].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                out.append(int(entry))
+    return out
+
+
+def _alive(pid):
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 :].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc"), reason="needs Linux /proc")
+def test_a_killed_sweep_leaves_no_worker_behind(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sweep = tmp_path / "sweep.toml"
+    sweep.write_text(SLOW_SWEEP)
+    cmd = [sys.executable, "-m", "experiments.sweep", str(sweep), "--workers", "2", "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        workers = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            time.sleep(0.2)
+            workers = _children(proc.pid)  # the pool's workers (and the resource tracker)
+        assert len(workers) >= 2, workers
+        time.sleep(1.0)  # the workers are importing or running
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.1)
+        left = [w for w in workers if _alive(w)]
+        for w in left:  # clean up before failing
+            os.kill(w, signal.SIGKILL)
+        assert not left, f"workers {left} outlived their killed sweep"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_the_lock_is_on_the_real_path(tmp_path):
+    from experiments.sweep import SweepError, _locked
+
+    table = tmp_path / "results.csv"
+    link = tmp_path / "link.csv"
+    table.write_text("")
+    link.symlink_to(table)
+    import os
+
+    with _locked(Path(os.path.realpath(table))):
+        with pytest.raises(SweepError, match="being written by another sweep"):
+            from experiments.sweep import run_sweep
+
+            run_sweep(_cheap_spec(tmp_path), results=link, workers=1, progress=False)
+
+
+def _cheap_spec(tmp_path):
+    path = tmp_path / "cheap.toml"
+    path.write_text(SLOW_SWEEP)
+    return path
+
+
+def test_unwritable_results_and_unreachable_scheduler_are_one_line(tmp_path, capsys):
+    import time
+
+    from experiments.sweep import main as sweep_main
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    spec = _cheap_spec(tmp_path)
+    assert sweep_main([str(spec), "--results", str(blocker / "r.csv"), "--no-progress"]) == 2
+    _one_error_line(capsys, "sweep", "cannot create its directory")
+    start = time.monotonic()
+    args = [str(spec), "--scheduler", "tcp://127.0.0.1:9", "--no-progress"]  # nothing listens
+    assert sweep_main([*args, "--results", str(tmp_path / "r.csv")]) == 2
+    elapsed = time.monotonic() - start
+    _one_error_line(capsys, "sweep", "tcp://127.0.0.1:9", "could not be reached")
+    assert elapsed < 20.0, elapsed  # the timeout is 5 s; the rest is importing distributed
