@@ -17,7 +17,10 @@ __all__: list[str] = []  # private module
 
 def _describe(value: object) -> str:
     """Short description of a value for an error message."""
-    arr = np.asarray(value) if not isinstance(value, str) else None
+    try:
+        arr = np.asarray(value) if not isinstance(value, str) else None
+    except (ValueError, TypeError):  # ragged nested sequences
+        return "a ragged (non-rectangular) sequence"
     if arr is not None and arr.ndim > 0:
         return f"an array of shape {arr.shape}"
     text = repr(value)
@@ -91,6 +94,12 @@ def as_directions(value: npt.ArrayLike, name: str) -> NDArray[np.float64]:
     return arr / norms[:, None]
 
 
+#: The lowest non-zero frequency accepted, Hz (an FFT grid's first bin is far above it).
+MIN_FREQ_HZ = 1e-3
+#: The highest frequency accepted, Hz (ultrasound; far above any audio use).
+MAX_FREQ_HZ = 1e6
+
+
 def as_freqs(value: npt.ArrayLike, name: str = "freqs") -> NDArray[np.float64]:
     """Frequencies in Hz as a non-empty 1-D array of non-negative values."""
     arr = as_float_array(value, name)
@@ -100,6 +109,13 @@ def as_freqs(value: npt.ArrayLike, name: str = "freqs") -> NDArray[np.float64]:
         raise ValueError(f"{name} must be a non-empty 1-D array in Hz, got shape {arr.shape}")
     if np.any(arr < 0):
         raise ValueError(f"{name} must be non-negative (Hz), got a minimum of {arr.min():g}")
+    if np.any(arr > MAX_FREQ_HZ):  # series and tables sized by k r would not fit in memory
+        raise ValueError(f"{name} must be at most {MAX_FREQ_HZ:g} Hz, got {arr.max():g} Hz")
+    tiny = (arr > 0) & (arr < MIN_FREQ_HZ)
+    if np.any(tiny):  # wavenumbers that underflow: meaningless, and they would divide by zero
+        raise ValueError(
+            f"{name} must be 0 or at least {MIN_FREQ_HZ:g} Hz, got {arr[tiny].min():g} Hz"
+        )
     return arr
 
 

@@ -62,7 +62,10 @@ def as_audio(
     types centred first). Float audio beyond full scale is kept, with a warning giving its peak
     in dBFS (samples scaled like ``int16`` peak near +90 dBFS).
     """
-    arr = np.asarray(signal) if not isinstance(signal, np.ndarray) else signal
+    try:
+        arr = np.asarray(signal) if not isinstance(signal, np.ndarray) else signal
+    except (ValueError, TypeError) as exc:  # ragged nested sequences
+        raise ValueError(f"{name} must be a rectangular array of samples: {exc}") from exc
     if np.issubdtype(arr.dtype, np.integer) and not np.issubdtype(arr.dtype, np.bool_):
         info = np.iinfo(arr.dtype)
         centre = (int(info.max) + 1) / 2.0 if info.min == 0 else 0.0

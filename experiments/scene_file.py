@@ -451,10 +451,20 @@ def _scene(data: Mapping[str, Any], base_dir: Path) -> Scene:
         listener_position, _number(lis.get("yaw_deg", 180.0), "[listener].yaw_deg"), head
     )
     room = build_room(data["room"]) if "room" in data else None
-    return Scene(
-        device,
-        listener,
-        room=room,
-        device_position=device_position,
-        device_yaw_deg=device_yaw,
-    )
+    try:
+        return Scene(
+            device,
+            listener,
+            room=room,
+            device_position=device_position,
+            device_yaw_deg=device_yaw,
+        )
+    except ValueError as exc:  # a scene that cannot stand: name the keys that place it
+        given = {"[device]": "position" in dev, "[listener]": "position" in lis}
+        where = "[device].position" if str(exc).startswith("device_position") else None
+        where = where or ("[listener].position" if str(exc).startswith("listener") else None)
+        if where is None:
+            raise
+        table = where.split(".")[0]
+        default = "" if given[table] else " (not given: the default)"
+        raise ValueError(f"{where}{default}: {exc}") from exc

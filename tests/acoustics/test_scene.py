@@ -7,6 +7,7 @@ from numpy.testing import assert_allclose
 from acoustics.devices import smart_speaker, stereo_pair
 from acoustics.geometry import greens_function, rotation_matrix, to_local
 from acoustics.heads import PointEars, RigidSphere
+from acoustics.room import Room
 from acoustics.scene import (
     Listener,
     Scene,
@@ -179,3 +180,30 @@ def test_scene_bad_input():
         azimuth_transfer(device, FREQS, [0.0], elevation_deg=120.0)
     with pytest.raises(ValueError, match="azimuths_deg"):
         azimuth_transfer(device, FREQS, [0.0, 0.0])
+
+
+def test_a_head_in_or_at_the_device_body_is_refused():
+    from acoustics.devices import soundbar
+
+    speaker = smart_speaker()
+    # At the device centre, inside its enclosure, and touching it: refused, naming the listener.
+    for position in [(0, 0, 0), (0.05, 0.0, 0.03), (0.17, 0.0, 0.03)]:
+        with pytest.raises(ValueError, match="listener: the head at .* overlaps the device"):
+            Scene(speaker, Listener(position, 180.0))
+    # Just clear of the enclosure (0.0875 m sphere, head radius 0.0875 m): accepted.
+    Scene(speaker, Listener((0.18, 0.0, 0.03), 180.0))
+    # A thin bar: 0.3 m in front of its middle is fine, its middle is not; grids are checked too.
+    bar = soundbar(4, 0.5)
+    Scene(bar, Listener((0.3, 0.0, 0.0), 180.0))
+    with pytest.raises(ValueError, match="overlaps the device 'soundbar"):
+        Scene(bar, listener_grid([0.0, 1.0], [0.1], facing=(0, 0, 0)))
+
+
+def test_a_device_body_through_a_wall_is_refused():
+    room = Room((4.0, 3.0, 2.5), 0.3, max_order=1)
+    speaker = smart_speaker()
+    listener = Listener((2.5, 1.5, 1.2), 180.0)
+    # Driver centres inside (the rear-most at x = 0.05 m) but the 8.75 cm sphere through x = 0.
+    with pytest.raises(ValueError, match="enclosure .* through a wall"):
+        Scene(speaker, listener, room=room, device_position=(0.05, 1.5, 1.2))
+    Scene(speaker, listener, room=room, device_position=(0.1, 1.5, 1.2))
