@@ -28,8 +28,13 @@ Subcommands
     Writes the seven reference figures of :mod:`experiments.figures` (``fig1_geometry.png`` ...
     ``fig7_signal_flow.png``) into OUTDIR (default ``docs/figures``, the README's gallery).
 
-Exit codes: 0 on success, 2 on a usage error, unreadable input or unwritable output (the reason is
-printed on stderr). Plots use matplotlib's non-interactive Agg backend.
+Exit codes: 0 on success, 2 on a usage error, a value or key the library refuses, unreadable
+input or unwritable output (one line on stderr, ``soundstage COMMAND: error: ...``, naming the
+argument or key; ``SOUNDSTAGE_TRACEBACK=1`` re-raises instead), 130 on Ctrl-C. Output paths
+and formats are checked before any computation. Warnings are printed on one line each.
+``render`` writes within full scale: a signal beyond it is scaled by a gain that is printed and
+stored in the WAV's comment. ``soundstage --version`` prints the version. Plots use
+matplotlib's non-interactive Agg backend.
 """
 
 from __future__ import annotations
