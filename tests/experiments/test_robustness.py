@@ -44,6 +44,7 @@ def _one_error_line(capsys, command, *needles):
         ("feeds.mp3", "must end in .wav"),
         ("SUBDIR", "is a directory"),
         ("/dev/null", "is not a regular file"),
+        ("/dev/full", "is not a regular file"),
         ("missing/feeds.wav", "no directory"),
     ],
 )
