@@ -1,7 +1,7 @@
 """Input validation shared by the public functions of :mod:`acoustics` and :mod:`design`.
 
 Every check raises ``ValueError`` or ``TypeError`` whose message names the argument, the value
-received and what was expected (DESIGN.md, "Errors").
+received and what was expected (docs/conventions.md, "Errors").
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ __all__ = [  # noqa: F822 (MeasuredHRTF is resolved lazily by __getattr__)
     "HEAD_RADIUS",
 ]
 
-#: Default head radius in metres (REFERENCES.md).
+#: Default head radius in metres (docs/references.md).
 HEAD_RADIUS: float = 0.0875
 
 

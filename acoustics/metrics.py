@@ -194,7 +194,7 @@ def critical_distance(
 
     Examples
     --------
-    >>> round(float(critical_distance(50.0, 0.4)), 3)   # REFERENCES.md: about 0.64 m
+    >>> round(float(critical_distance(50.0, 0.4)), 3)   # docs/references.md: about 0.64 m
     0.633
     """
     v = as_positive(volume, "volume")

@@ -1,6 +1,6 @@
 r"""Plots of acoustic quantities: responses over frequency, beam patterns and scenes.
 
-Every function follows one pattern (STYLE.md, after pyfar): ``plot_x(data, ..., ax=None) -> Axes``
+Every function follows one pattern (after pyfar): ``plot_x(data, ..., ax=None) -> Axes``
 draws on ``ax`` when one is given, or on the axes of a new figure, and returns the axes. Nothing
 here calls ``plt.title`` or ``plt.show``; computational modules never import this one.
 

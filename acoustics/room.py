@@ -8,7 +8,7 @@ integer :math:`n` and a parity :math:`p \in \{0, 1\}`: its coordinate is
 ``max_order`` is enumerated at once (vectorized).
 
 Each image reaches a listener with (Scheibler et al., ICASSP 2018, for the source-room-receiver
-split; DESIGN.md for the conventions)
+split; docs/conventions.md for the conventions)
 
 (a) the driver's directivity at its true emission direction: the ray arriving from the image in
     direction :math:`\hat{\mathbf v}` left the real driver in direction

@@ -3,12 +3,11 @@
 A :class:`Scene` places a :class:`~acoustics.sources.Device` and a :class:`Listener` (or a
 :class:`ListenerGrid` of listening positions) in the world frame, optionally in a room. One scene
 produces every :class:`~acoustics.transfer.TransferMatrix` a design or an evaluation needs
-(DESIGN.md, "Data flow"): :func:`ear_transfer` for driver-to-ear responses and
+(docs/architecture.md, "Data flow"): :func:`ear_transfer` for driver-to-ear responses and
 :func:`azimuth_transfer` for beam patterns.
 
-Departure from DESIGN.md: a listener's orientation is given as ``yaw_deg`` (where the nose points,
-degrees counter-clockwise from world +x) rather than a look-direction vector, as the foundation
-issue specifies; heads stay upright.
+A listener's orientation is given as ``yaw_deg`` (where the nose points, degrees counter-clockwise
+from world +x; docs/conventions.md, "Frames"); heads stay upright.
 
 The default scene (:func:`default_scene`) puts the smart speaker at the world origin facing +x and
 the listener 2 m in front of it, facing it (yaw 180 deg): the listener's left is then world -y, the

@@ -20,7 +20,7 @@ Models
     (Kinsler et al., *Fundamentals of Acoustics*, 4th ed., Eq. (7.4.17)); silent behind the baffle.
 :class:`SphereCap`
     A spherical cap vibrating on an otherwise rigid sphere (Morse & Ingard, *Theoretical
-    Acoustics*, Sec. 7.2): the modal series of REFERENCES.md, so sound diffracts around the
+    Acoustics*, Sec. 7.2): the modal series of docs/references.md, so sound diffracts around the
     enclosure and the back is not silent.
 :class:`~acoustics.measured_directivity.MeasuredDirectivity`
     A table over directions and frequencies, read from SOFA and interpolated over direction.
@@ -156,7 +156,8 @@ class SphereCap(Directivity):
 
     and, with :math:`h_l = h_l^{(2)}` the outgoing spherical Hankel function of the
     :math:`e^{+j\omega t}` convention, the pressure coefficients
-    :math:`A_l = -j \rho_0 c\, u_l / h_l'(kR)` (REFERENCES.md; Morse & Ingard 1968, Eq. (7.2.8)).
+    :math:`A_l = -j \rho_0 c\, u_l / h_l'(kR)` (docs/references.md; Morse & Ingard 1968, Eq.
+    (7.2.8)).
     Far away, :math:`h_l(kr) \to j^{l+1} e^{-jkr}/(kr)`, so the pattern relative to a monopole of
     the same volume velocity :math:`Q = 2\pi R^2 (1-\cos\alpha) u_0` at the sphere centre is
 

@@ -5,7 +5,7 @@ receivers (ears, points on an arc, listener positions), ``H[receiver, source, fr
 the frequencies, the labels of both axes and a record of the model that made it (``meta``). It is
 immutable: its arrays are read-only copies.
 
-Shapes follow DESIGN.md: ``H`` is ``(n_receivers, n_sources, n_freqs)``; filters ``W`` are
+Shapes follow docs/conventions.md: ``H`` is ``(n_receivers, n_sources, n_freqs)``; filters ``W`` are
 ``(n_sources, n_inputs, n_freqs)``; :meth:`TransferMatrix.apply` gives ``(n_receivers, n_inputs,
 n_freqs)``; impulse responses are ``(n_receivers, n_sources, n_taps)``.
 """

@@ -8,7 +8,8 @@ quantities. Weights are returned as a :class:`~design.fir.FilterSet` with one in
 Designs
 -------
 :func:`matrix_mixing`
-    The baseline of BRIEF.md: the same signal to every driver with fixed real gains, no filtering.
+    The baseline of docs/architecture.md: the same signal to every driver with fixed real gains, no
+    filtering.
 :func:`delay_and_sum`
     Phase-aligns the drivers towards a steering direction: the matched filter
     :math:`\mathbf w = \mathbf d^* / \|\mathbf d\|^2` of the steering response :math:`\mathbf d`,
@@ -21,7 +22,8 @@ Designs
     :math:`\mathrm{sinc}(k r_{ij})` for omnidirectional drivers) and :math:`\epsilon(f)` the
     smallest loading that keeps the white-noise gain above a floor (bisection, all bins at once).
 :func:`null_beam`
-    BRIEF.md's centre beam: unit on-axis response, nulls towards the side walls at +-90 deg at
+    The centre beam of docs/architecture.md (step 4): unit on-axis response, nulls towards the side
+    walls at +-90 deg at
     least ``null_depth_db`` down, the main lobe held within ``lobe_tolerance_db`` of on-axis over
     +-``lobe_half_width_deg``, energy beyond the lobe minimised, and the effort limited by a
     white-noise-gain floor: a second-order cone program over all bins
@@ -32,7 +34,7 @@ Designs
 Metrics (all per frequency)
     Directivity index :math:`10\log_{10}(|\mathbf w^T \mathbf h_0|^2 / \langle|\mathbf w^T
     \mathbf h|^2\rangle)`; white-noise gain :math:`|\mathbf w^T \mathbf d|^2 / \|\mathbf w\|^2`
-    (REFERENCES.md; with :math:`\mathbf d` the on-axis responses); front-to-side ratio (on-axis
+    (docs/references.md; with :math:`\mathbf d` the on-axis responses); front-to-side ratio (on-axis
     over the mean of +-90 deg); -6 dB beamwidth of the lobe around 0 deg; null depth at +-90 deg
     re on-axis.
 """

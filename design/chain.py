@@ -1,4 +1,6 @@
-r"""The rendering chain: stereo in, one feed per driver out (BRIEF.md, "The product problem").
+r"""The rendering chain: stereo in, one feed per driver out.
+
+The five steps of docs/architecture.md, "The signal chain".
 
 A :class:`Chain` holds everything needed to render: the upmix settings and one FIR filter per driver
 and path, for the three paths left, right and centre, already phase-aligned, so rendering is
@@ -170,8 +172,8 @@ class Chain:
 def midrange_target_db(freqs: npt.ArrayLike, *, depth_db: float = 20.0) -> NDArray[np.float64]:
     """Return the default cancellation target: ``depth_db`` from 500 Hz to 4 kHz, tapering.
 
-    Linear in log frequency down to 0 dB at 125 Hz and 12 kHz (BRIEF.md: "20 dB in the midrange
-    tapering to 0 at the band edges").
+    Linear in log frequency down to 0 dB at 125 Hz and 12 kHz: deep cancellation in the midrange,
+    none at the band edges (docs/architecture.md, step 3).
     """
     f = np.asarray(freqs, dtype=float)
     logf = np.log(np.maximum(f, 1.0))
@@ -547,7 +549,7 @@ def matrix_mixing_chain(
 ) -> Chain:
     """Return the matrix-mixing baseline: upmix, L and R to their halves, C to every driver.
 
-    Fixed gains, no filtering (BRIEF.md: "Plain matrix mixing is the baseline it must beat").
+    Fixed gains, no filtering (docs/architecture.md, step 4: plain matrix mixing is the baseline).
 
     Parameters
     ----------

@@ -18,7 +18,8 @@ Designs
     :math:`W = \tfrac12 S\,\mathrm{diag}(1/(H_i + H_c), 1/(H_i - H_c))\,S` (regularised as
     :math:`x^* / (|x|^2 + \beta)`).
 :func:`target_cancellation`
-    BRIEF.md's design: for each input the ipsilateral ear gets the (delayed) unit response while
+    The design of docs/architecture.md (step 3): for each input the ipsilateral ear gets the
+    (delayed) unit response while
     the contralateral response is held to a target cancellation curve,
     :math:`|y_{contra}| \le 10^{-T(f)/20}`, at minimum driver effort: a second-order cone
     program over all bins (:class:`~design.solvers.StackedProblem`). With effort minimised the

@@ -1,6 +1,6 @@
 r"""Plots of filter designs: crosstalk cancellation, conditioning, centre beams and the filters.
 
-Every function follows the pattern of :mod:`acoustics.plot` (STYLE.md, after pyfar):
+Every function follows the pattern of :mod:`acoustics.plot` (after pyfar):
 ``plot_x(data, ..., ax=None) -> Axes`` draws on ``ax`` when one is given, or on the axes of a new
 figure, and returns the axes. Nothing here calls ``plt.title`` or ``plt.show``; the computational
 modules of :mod:`design` never import this one. Beam maps and polar patterns are drawn by

@@ -15,7 +15,7 @@ Methods (``method=``):
     It is the ``"side_decorrelated"`` estimator with its regression weight forced to zero, the
     baseline the adaptive methods must beat. A hard-panned source puts half its amplitude
     (-6.02 dB) into C.
-``"side_decorrelated"`` (BRIEF.md, step 1)
+``"side_decorrelated"`` (docs/architecture.md, step 1)
     The part of M that is minimally correlated with S,
     :math:`C = M - \beta S`, :math:`\beta = E[M S^*] / E[|S|^2]`: a least-squares regression of M on
     S per bin. A centre-panned source (S = 0) gives C = M exactly; a source panned with real gains
@@ -400,7 +400,7 @@ def upmix_lrc(
 
     Notes
     -----
-    ``"side_decorrelated"`` (BRIEF.md step 1, REFERENCES.md "Upmix") per bin:
+    ``"side_decorrelated"`` (docs/architecture.md, step 1, docs/references.md "Upmix") per bin:
 
     .. math:: C = M - \frac{E[M S^*]}{E[|S|^2]}\, S,
        \qquad M = \tfrac{1}{2}(X_L + X_R),\; S = \tfrac{1}{2}(X_L - X_R).

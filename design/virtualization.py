@@ -6,7 +6,8 @@ far (contralateral) ear with :math:`P_c`. Relative to the near ear the far ear g
 .. math:: H_{rel}(f) = P_c(f) / P_i(f),
 
 a delayed (interaural time difference, ITD) and high-frequency-shadowed copy. The virtualizer
-(BRIEF.md, step 2) gives each input that relative response: the ipsilateral path :math:`A` is an
+(docs/architecture.md, step 2) gives each input that relative response: the ipsilateral path
+:math:`A` is an
 all-pass (:math:`|A| = 1`: the near ear's tonal balance is unchanged) and the contralateral path
 :math:`B` a delayed low-pass, fitted so that :math:`B / A \approx H_{rel}`. With :math:`L_v, R_v`
 the virtual left / right speaker signals (inputs ``("left", "right")``), the outputs are the ear

@@ -5,7 +5,8 @@ azimuth_transfer`, device frame: 0 deg on-axis, +90 deg the device's left) weigh
 
 * matrix mixing (:func:`design.beamforming.matrix_mixing`): the same signal to every driver with
   equal gains, the baseline;
-* the null beam (:func:`design.beamforming.null_beam`, BRIEF.md step 4): unit on-axis response,
+* the null beam (:func:`design.beamforming.null_beam`, docs/architecture.md, step 4): unit on-axis
+response,
   nulls at +-90 deg (towards the side walls) at least ``null_depth_db`` down, the main lobe
   within 3 dB over +-45 deg, least power radiated over the sphere
   (:func:`acoustics.freefield.sphere_transfer`), white-noise gain at least -10 dB. It is drawn

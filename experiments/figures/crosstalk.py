@@ -3,14 +3,15 @@ r"""Figure 2: crosstalk simulation, the all-pass and delayed low-pass against th
 A loudspeaker at azimuth :math:`\theta` reaches the far (contralateral) ear, relative to the near
 (ipsilateral) one, with :math:`H_{rel}(f) = P_c / P_i` (:func:`design.virtualization.
 exact_relative_response`): a copy delayed by the interaural time difference and shadowed at high
-frequencies. The virtualizer (BRIEF.md step 2, :func:`design.virtualization.fit_virtualizer`) is
+frequencies. The virtualizer (docs/architecture.md, step 2,
+:func:`design.virtualization.fit_virtualizer`) is
 an all-pass :math:`A` on the ipsilateral path and a delayed low-pass (a shelf) :math:`B` on the
 contralateral one, fitted so that :math:`B/A \approx H_{rel}` at the virtual angle.
 
 :func:`compute` returns :math:`H_{rel}` of the head at several azimuths on the fit's own grid,
 the fitted pair at ``virtual_azimuth_deg`` (:func:`design.virtualization.iir_response`) and its
 error re :math:`H_{rel}`, and the delays the figure shows against the textbook interaural time
-differences (REFERENCES.md): the low-frequency phase delay of :math:`H_{rel}` against Kuhn's
+differences (docs/references.md): the low-frequency phase delay of :math:`H_{rel}` against Kuhn's
 :math:`3 (a/c) \sin\theta` and its high-frequency group delay against Woodworth's
 :math:`(a/c)(\theta + \sin\theta)`.
 

@@ -4,7 +4,8 @@ The plant is the driver-to-ear transfer matrix of the default scene
 (:func:`acoustics.scene.ear_transfer`) restricted to two drivers, by default the smart speaker's
 side-firing ``"left"`` and ``"right"``, with the flight time to the nearer driver removed (as
 :func:`design.chain.design_chain` does: it is latency, not something the filters should
-reproduce). The design is BRIEF.md's: :func:`design.ctc.target_cancellation`, unit (delayed)
+reproduce). The design is that of docs/architecture.md (step 3):
+:func:`design.ctc.target_cancellation`, unit (delayed)
 response at the ipsilateral ear and the contralateral level held to the target curve
 :func:`design.chain.midrange_target_db` (20 dB from 500 Hz to 4 kHz, tapering to 0 dB at
 125 Hz and 12 kHz) at minimum effort, so that the separation follows the curve rather than being

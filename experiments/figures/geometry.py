@@ -9,7 +9,8 @@ triangle of a hi-fi set-up for 30 deg), placed where the device stands and turne
 What the figure claims, and :func:`compute` returns to check it:
 
 * the virtual speakers are at :math:`\pm` ``base_deg`` seen from the listener (listener frame,
-  azimuth counter-clockwise, +90 deg = the left ear; DESIGN.md), the left one on the listener's
+  azimuth counter-clockwise, +90 deg = the left ear; docs/conventions.md), the left one on the
+  listener's
   left (world -y in the default scene);
 * the device subtends a small angle, :math:`2\arctan(e / d)` for drivers within :math:`e` of
   its centre at distance :math:`d` (about 5 deg for the 8.75 cm smart speaker at 2 m): the

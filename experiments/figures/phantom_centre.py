@@ -3,7 +3,7 @@ r"""Figure 6: the phantom centre, mid/side decomposition and the centre extracte
 The programme is :func:`design.mixtures.synthetic_mixture` (a centre voice, a hard-left and a
 hard-right instrument, a part-panned bass, decorrelated ambience), each part known. Mid and side
 are :math:`M = (L + R)/2` and :math:`S = (L - R)/2`; the upmix (:func:`design.upmix.upmix_lrc`,
-BRIEF.md step 1) takes the centre as the part of M minimally correlated with S, per
+docs/architecture.md, step 1) takes the centre as the part of M minimally correlated with S, per
 time-frequency bin, :math:`C = M - (E[M S^*] / E[|S|^2])\, S` (``"side_decorrelated"``); the
 other methods are shown for comparison (``"passive"``: C = M).
 

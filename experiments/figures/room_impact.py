@@ -17,7 +17,7 @@ What the figure shows, and :func:`compute` returns:
   +-2.5 ms, Zahorik 2002), IACC, the directivity factor :math:`Q` of the drivers' feeds averaged
   over ``band_hz`` and the critical distance :math:`r_c = \sqrt{Q A / (16\pi)}` (Eyring's
   :math:`T_{60}`) it buys, with the diffuse-field law :math:`\mathrm{DRR}(r) = 20\log_{10}(r_c/r)`
-  over distance (REFERENCES.md);
+  over distance (docs/references.md);
 * the interaural coherence (IACC, ISO 3382-1) of the centre path per octave band. In the demo's
   scene the device and the listener sit on the room's mid-plane (y = 2.1 m of 4.2 m), so every
   lateral reflection has a mirror twin and the centre stays coherent (IACC > 0.99) with or

@@ -18,7 +18,8 @@ from acoustics.geometry import (
 
 
 def test_sph_to_cart_axes():
-    # DESIGN.md: azimuth counter-clockwise from +x, 90 deg = +y (left); elevation 90 deg = +z.
+    # docs/conventions.md: azimuth counter-clockwise from +x, 90 deg = +y (left); elevation 90 deg
+    # = +z.
     assert_allclose(sph_to_cart(90, 0, 1), [0, 1, 0], atol=1e-15)
     assert_allclose(sph_to_cart(0, 0, 2), [2, 0, 0], atol=1e-15)
     assert_allclose(sph_to_cart(-90, 0, 1), [0, -1, 0], atol=1e-15)

@@ -1,4 +1,5 @@
-"""Ear models against REFERENCES.md: rigid sphere (Duda & Martens 1998), Brown & Duda, points."""
+"""Ear models against docs/references.md: rigid sphere (Duda & Martens 1998), Brown & Duda,
+points."""
 
 import numpy as np
 import pytest
@@ -44,7 +45,8 @@ def test_rigid_sphere_high_frequency_limit():
 
 
 def test_rigid_sphere_near_field_ild_table():
-    # REFERENCES.md: 300 Hz, source on the ear axis, ILD at r = 0.15 ... 100 m (0.1 dB rounding).
+    # docs/references.md: 300 Hz, source on the ear axis, ILD at r = 0.15 ... 100 m (0.1 dB
+    # rounding).
     head = RigidSphere(A)
     r = np.array([0.15, 0.25, 0.5, 1.0, 100.0])
     p = head.ear_responses(r[:, None] * np.array([[0.0, 1.0, 0.0]]), [300.0], c=C)[:, :, 0]
@@ -57,7 +59,7 @@ def _phase_itd(head, freqs, position):
 
 
 def test_rigid_sphere_low_frequency_itd():
-    # REFERENCES.md: phase ITD of about 766-769 us at 50-100 Hz for a far source at 90 deg
+    # docs/references.md: phase ITD of about 766-769 us at 50-100 Hz for a far source at 90 deg
     # (Kuhn's 3 a / c sin(theta) = 765 us is its low-frequency limit).
     itd = _phase_itd(RigidSphere(A), [50.0, 100.0], [0.0, 10.0, 0.0])
     assert np.all(itd > 766e-6) and np.all(itd < 769.5e-6)
@@ -134,7 +136,7 @@ def test_point_ears_equal_free_field_greens_function():
 
 def test_brown_duda_alpha_and_corner():
     bd = BrownDuda(A)
-    # REFERENCES.md: alpha(0) = 2, alpha(90) = 0.756, alpha(150) = 0.1, alpha(180) = 0.281.
+    # docs/references.md: alpha(0) = 2, alpha(90) = 0.756, alpha(150) = 0.1, alpha(180) = 0.281.
     assert_allclose(bd.alpha([0.0, 90.0, 150.0, 180.0]), [2.0, 0.756, 0.1, 0.281], atol=5e-4)
     # Corner 2 w0 / (2 pi) = 1248 Hz: for alpha = 2 the shadow filter is |1 + 2j| / |1 + j| there.
     f_corner = 2 * C / A / (2 * np.pi)
@@ -146,7 +148,7 @@ def test_brown_duda_alpha_and_corner():
 
 def test_brown_duda_itd_is_woodworth():
     # Source on the left ear axis: delays -a/c (left) and (a/c)(pi/2) (right): Woodworth's
-    # (a/c)(theta + sin theta) at 90 deg = 655.8 us (REFERENCES.md).
+    # (a/c)(theta + sin theta) at 90 deg = 655.8 us (docs/references.md).
     # The shadow filter adds phase at low frequencies, so read the delay as the group-delay
     # difference far above its corner (50-60 kHz), where the filter's own group delay is < 0.3 us.
     freqs = np.linspace(50e3, 60e3, 1001)

@@ -13,7 +13,7 @@ from acoustics.sofa import HRIRSet
 
 FS = 48000
 FREQS = np.fft.rfftfreq(2048, 1 / FS)
-WOODWORTH_ITD_90 = 655.8e-6  # (a/c)(pi/2 + 1), a = 0.0875 m, c = 343 m/s (REFERENCES.md)
+WOODWORTH_ITD_90 = 655.8e-6  # (a/c)(pi/2 + 1), a = 0.0875 m, c = 343 m/s (docs/references.md)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Room metrics against REFERENCES.md and hand-computed impulse responses."""
+"""Room metrics against docs/references.md and hand-computed impulse responses."""
 
 import numpy as np
 import pytest
@@ -24,7 +24,7 @@ def _room_surfaces(lx, ly, lz):
 
 
 def test_sabine_matches_reference_constant():
-    # REFERENCES.md: T60 = 0.161 V / A; 24 ln(10) / 343 = 0.16111, within 0.1 % of 0.161.
+    # docs/references.md: T60 = 0.161 V / A; 24 ln(10) / 343 = 0.16111, within 0.1 % of 0.161.
     areas = _room_surfaces(5.0, 4.0, 2.5)
     t = sabine_t60(50.0, areas, 0.2)
     assert_allclose(t, 0.161 * 50.0 / (0.2 * areas.sum()), rtol=1e-3)
@@ -53,7 +53,7 @@ def test_eyring_limits():
 
 
 def test_critical_distance_reference_values():
-    # REFERENCES.md: V = 50 m^3, T60 = 0.4 s: 0.64 m for Q = 1 and 0.90 m for Q = 2 (values
+    # docs/references.md: V = 50 m^3, T60 = 0.4 s: 0.64 m for Q = 1 and 0.90 m for Q = 2 (values
     # rounded from 0.057 sqrt(Q V / T60); the exact Sabine constant gives 0.633 and 0.895).
     assert_allclose(critical_distance(50.0, 0.4), 0.64, atol=0.01)
     assert_allclose(critical_distance(50.0, 0.4, directivity_factor=2.0), 0.90, atol=0.01)
@@ -126,7 +126,7 @@ def test_directivity_factor_of_a_baffled_piston():
 
 
 def test_directivity_factor_of_driver_weights_matches_diffuse_coherence():
-    # REFERENCES.md: DF = |w^H d|^2 / (w^H Gamma w), Gamma_ij = sinc(k r_ij) (diffuse-field
+    # docs/references.md: DF = |w^H d|^2 / (w^H Gamma w), Gamma_ij = sinc(k r_ij) (diffuse-field
     # coherence of omni points); here against the sphere quadrature of the same weights.
     from acoustics.freefield import sphere_transfer
     from acoustics.metrics import directivity_factor

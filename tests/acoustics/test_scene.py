@@ -27,7 +27,8 @@ def _group_delay(h, freqs):
 
 
 def test_default_scene_naming_convention():
-    # DESIGN.md: facing the device, the listener's left is the device's -y, where "left" sits.
+    # docs/conventions.md: facing the device, the listener's left is the device's -y, where "left"
+    # sits.
     scene = default_scene()
     assert_allclose(scene.listener.position, [2.0, 0.0, 0.0])
     assert scene.listener.yaw_deg == 180.0

@@ -21,7 +21,7 @@ def test_omni_is_one():
 def test_piston_first_null_and_limits():
     b = 0.05
     f = 6.0 * C / (2 * np.pi * b)  # kb = 6
-    theta_null = np.arcsin(3.8317 / 6.0)  # REFERENCES.md: first null at kb sin(theta) = 3.8317
+    theta_null = np.arcsin(3.8317 / 6.0)  # docs/references.md: first null at kb sin(theta) = 3.8317
     dirs = sph_to_cart(np.rad2deg([0.0, theta_null - 0.02, theta_null, theta_null + 0.02]), 0)
     d = BaffledPiston(b).response([f], dirs, c=C)[:, 0]
     assert_allclose(d[0], 1.0, atol=1e-15)
@@ -112,7 +112,7 @@ def test_driver_and_device_validation():
 
 
 def test_presets_follow_naming_convention():
-    # DESIGN.md: the driver named "left" sits at negative device y (the listener's left).
+    # docs/conventions.md: the driver named "left" sits at negative device y (the listener's left).
     for device in (stereo_pair(), smart_speaker()):
         assert device.driver("left").position[1] < 0 < device.driver("right").position[1]
     bar = soundbar(6, 0.6)

@@ -1,4 +1,4 @@
-"""Crosstalk cancellation and null-steering against REFERENCES.md and independent solvers."""
+"""Crosstalk cancellation and null-steering against docs/references.md and independent solvers."""
 
 import cvxpy as cp
 import numpy as np
@@ -17,7 +17,7 @@ FS = 48000.0
 
 
 def _two_point_plant(freqs):
-    # REFERENCES.md: listener 1.6 m away, ears 0.15 m apart, sources spanning 18 deg.
+    # docs/references.md: listener 1.6 m away, ears 0.15 m apart, sources spanning 18 deg.
     r, half = 1.6, np.deg2rad(9.0)
     device = Device(
         "pair",
@@ -34,7 +34,7 @@ def test_two_point_sources_condition_number():
     tm = _two_point_plant(freqs)
     cond = condition_number(tm.H)
     # Condition number 1 at 3.66 kHz (path difference a quarter wavelength), peaks (1+g)/(1-g)
-    # at DC and 7.32 kHz; g = 0.9855 (REFERENCES.md, rounded to 4 decimals).
+    # at DC and 7.32 kHz; g = 0.9855 (docs/references.md, rounded to 4 decimals).
     assert_allclose(freqs[np.argmin(cond)], 3660.0, atol=10.0)
     # On a 0.5 Hz grid the sampled minimum lies within 0.25 Hz of the true one: cond - 1 < 1e-3.
     assert_allclose(cond.min(), 1.0, atol=1e-3)

@@ -34,7 +34,7 @@ def test_unregularized_inverse_is_exact(n_s):
 
 
 def test_regularized_gain_per_singular_value_is_bounded():
-    # REFERENCES.md (Kirkeby et al. 1998): per singular value the gain sigma / (sigma^2 + beta)
+    # docs/references.md (Kirkeby et al. 1998): per singular value the gain sigma / (sigma^2 + beta)
     # is at most 1 / (2 sqrt(beta)), reached where sigma = sqrt(beta).
     h = _random_plant(2, 2, 200, seed=1) * np.logspace(-2, 1, 200)
     beta = 0.04

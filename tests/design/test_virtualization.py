@@ -2,7 +2,7 @@
 
 Independent references: the head models' own ear responses (acoustics.heads, acoustics.hrtf) for
 the targets; Kuhn's low-frequency ITD 3 (a/c) sin(theta), Woodworth's (a/c)(theta + sin theta)
-and Brown & Duda's alpha(theta) and corner 2 w0 / (2 pi) = 1248 Hz (REFERENCES.md);
+and Brown & Duda's alpha(theta) and corner 2 w0 / (2 pi) = 1248 Hz (docs/references.md);
 scipy.signal.sosfreqz and an explicit DTFT for responses; Kaiser's window formulas for the
 fractional delay.
 """

@@ -2,7 +2,7 @@
 
 Every result is computed once per module (fixtures); make_all is then given them, so the file
 computes each figure once. References are independent of the code under test where they can be:
-geometry from the positions, the textbook ITD formulas (REFERENCES.md), the target curve, the
+geometry from the positions, the textbook ITD formulas (docs/references.md), the target curve, the
 component powers of the synthetic mixture, the diffuse-field critical-distance formula, and the
 beam levels recomputed from the azimuth transfer matrix.
 """
@@ -154,7 +154,7 @@ def test_fig4_beam_raises_drr_and_critical_distance(results):
     assert_allclose(r.critical_distance_m[beam] / r.critical_distance_m[mixing],
                     np.sqrt(r.directivity_factor[beam] / r.directivity_factor[mixing]),
                     rtol=1e-12)  # fmt: skip
-    # REFERENCES.md: r_c = 0.057 sqrt(Q V / T60); 0.057 is sqrt(24 ln 10 / (16 pi c)) = 0.0566
+    # docs/references.md: r_c = 0.057 sqrt(Q V / T60); 0.057 is sqrt(24 ln 10 / (16 pi c)) = 0.0566
     # rounded, so 1 %.
     assert_allclose(
         r.critical_distance_m,
