@@ -19,3 +19,28 @@ def test_readme_python_examples_run(tmp_path, monkeypatch):
         namespace["beam_metrics"](namespace["beam_tm"], namespace["beam"]).null_depth_db.max()
         < -19.9
     )
+
+
+def test_every_cited_document_ships():
+    # Code, tests, notebooks and docs cite docs/*.md; none may cite a file the repository does
+    # not hold (the project's internal notes stay outside it).
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split()
+    texts = {
+        name: (root / name).read_text()
+        for name in tracked
+        if name.endswith((".py", ".ipynb", ".md", ".toml")) and (root / name).is_file()
+    }
+    unshipped = ("BRIEF.md", "DESIGN.md", "REFERENCES.md", "STYLE.md", "../shared")
+    offenders = [(n, u) for n, text in texts.items() for u in unshipped if u in text]
+    offenders = [(n, u) for n, u in offenders if n != "tests/test_readme.py"]
+    assert not offenders, offenders
+    cited = {m for text in texts.values() for m in re.findall(r"docs/[a-z_]+\.md", text)}
+    assert cited >= {"docs/architecture.md", "docs/conventions.md", "docs/references.md"}
+    assert all((root / c).is_file() for c in cited), sorted(
+        c for c in cited if not (root / c).is_file()
+    )
