@@ -160,7 +160,7 @@ def zone_maps(
     band_hz: tuple[float, float] = (500.0, 4000.0),
     early_ms: float | None = None,
     precedence_ms: float | None = None,
-    progress: bool = True,
+    progress: bool = False,
     workers: int = 1,
 ) -> dict[str, ZoneMap]:
     """Width and depth measures over a grid of listening positions and head yaws.
@@ -182,7 +182,8 @@ def zone_maps(
     precedence_ms : float, optional
         Deprecated, without effect.
     progress : bool, optional
-        Show a progress bar over the work (yaws and parts of the grid).
+        Show a progress bar over the work (yaws and parts of the grid); off by default (the
+        command line turns it on).
     workers : int, optional
         Processes to share the grid among (1: all in this process). The maps do not depend on
         it: every grid point is computed alike wherever it runs.

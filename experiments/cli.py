@@ -401,7 +401,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     grid = False if args.no_zones else _zone_grid(true, args.zone_step)
     chain = design_chain(scene, fs=_FS)
     try:
-        written = write_report(chain, true, outdir, zone_grid=grid)
+        written = write_report(chain, true, outdir, zone_grid=grid, progress=True)
     except ValueError as exc:
         raise _UsageError(str(exc)) from exc
     for p in written:
@@ -447,7 +447,7 @@ def _figures(args: argparse.Namespace) -> int:
     if not 20 <= args.dpi <= 600:
         raise _UsageError(f"--dpi must lie in [20, 600], got {args.dpi}")
     outdir = _prepare_outdir(Path(args.outdir))
-    for p in make_all(outdir, dpi=args.dpi):
+    for p in make_all(outdir, dpi=args.dpi, progress=True):
         print(f"wrote {p}")
     return 0
 
@@ -535,7 +535,7 @@ def _demo(outdir: Path, head_name: str, *, quick: bool = False) -> int:
     if not quick:
         from experiments.main_job import run_main_job
 
-        written.extend(run_main_job(outdir, head=head))
+        written.extend(run_main_job(outdir, head=head, progress=True))
     for p in written:
         print(f"wrote {p}")
     return 0

@@ -72,7 +72,7 @@ def _separation_db(chain, scene) -> dict[str, float]:
     return out
 
 
-def run_main_job(outdir: Path, *, head=None, progress: bool = True) -> list[Path]:
+def run_main_job(outdir: Path, *, head=None, progress: bool = False) -> list[Path]:
     """Run the main job into ``outdir`` (which must exist); return the files written."""
     import matplotlib
 

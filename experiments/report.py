@@ -273,7 +273,7 @@ def write_report(
     *,
     zone_grid: tuple[Any, Any] | None = None,
     yaw_offsets_deg: Any = (0.0,),
-    progress: bool = True,
+    progress: bool = False,
     title: str = "soundstage evaluation",
 ) -> list[Path]:
     """Evaluate ``chain`` in ``scene`` and write the report into ``outdir`` (which must exist).
@@ -291,7 +291,7 @@ def write_report(
     yaw_offsets_deg : array_like, optional
         Head yaws of the zone maps, relative to facing the device.
     progress : bool, optional
-        Show progress bars.
+        Show progress bars; off by default (the command line turns it on).
     title : str, optional
         Heading of ``report.md``.
 

@@ -496,7 +496,7 @@ def run_sweep(
     scheduler: str | None = None,
     local_cluster: int | None = None,
     workers: int | None = None,
-    progress: bool = True,
+    progress: bool = False,
     retry_failed: bool = True,
 ) -> Path:
     """Run a sweep, appending one row per run to its results table; resume where it stopped.
@@ -515,7 +515,8 @@ def run_sweep(
     workers : int, optional
         Local worker processes (default: all cores; 1 runs serially in this process).
     progress : bool, optional
-        Show a progress bar (tqdm, on stderr).
+        Show a progress bar (tqdm, on stderr); off by default (the command line turns it
+        on unless ``--no-progress``).
     retry_failed : bool, optional
         Rerun runs whose earlier row failed (their old rows are dropped).
 

@@ -50,7 +50,7 @@ FIGURES: Mapping[str, ModuleType] = MappingProxyType(
 def make_all(
     outdir: str | Path,
     *,
-    progress: bool = True,
+    progress: bool = False,
     dpi: int = 110,
     results: Mapping[str, Any] | None = None,
 ) -> list[Path]:
@@ -61,7 +61,7 @@ def make_all(
     outdir : str or Path
         An existing directory.
     progress : bool, optional
-        Show a progress bar (tqdm).
+        Show a progress bar (tqdm); off by default (the command line turns it on).
     dpi : int, optional
         Resolution of the PNGs.
     results : mapping of str to Result, optional
