@@ -48,6 +48,7 @@ from acoustics.rigid_sphere import rigid_sphere_transfer
 
 __all__ = [  # noqa: F822 (MeasuredHRTF is resolved lazily by __getattr__)
     "HeadModel",
+    "KeyedHead",
     "PointEars",
     "RigidSphere",
     "BrownDuda",
@@ -68,6 +69,15 @@ class HeadModel(abc.ABC):
     @abc.abstractmethod
     def ear_positions(self) -> NDArray[np.float64]:
         """Positions of the (left, right) ears in the listener frame, ``(2, 3)`` in metres."""
+
+    @property
+    def cache_key(self) -> object:
+        """A hashable value that two equal models share: what caches of derived tables key on.
+
+        The model itself for the analytic heads (frozen dataclasses compared by value); a
+        measured head returns a digest of its data (:class:`~acoustics.hrtf.MeasuredHRTF`).
+        """
+        return self
 
     def ear_responses(
         self, positions: npt.ArrayLike, freqs: npt.ArrayLike, *, c: float = SPEED_OF_SOUND
@@ -106,6 +116,23 @@ class HeadModel(abc.ABC):
         self, positions: NDArray[np.float64], freqs: NDArray[np.float64], c: float
     ) -> NDArray[np.complex128]:
         """Model-specific responses on validated inputs."""
+
+
+class KeyedHead:
+    """A head as a cache key: hashed and compared by its :attr:`HeadModel.cache_key`.
+
+    For ``functools.lru_cache``: a measured head compares by identity, so two loads of one set
+    would miss each other's entries; wrapped, they share them. ``.head`` is the model.
+    """
+
+    def __init__(self, head: HeadModel) -> None:
+        self.head, self.key = head, head.cache_key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, KeyedHead) and self.key == other.key
 
 
 def _ear_directions(ear_azimuths_deg: tuple[float, float]) -> NDArray[np.float64]:

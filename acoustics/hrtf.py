@@ -15,6 +15,7 @@ detector, "Threshold" in the Auditory Modeling Toolbox's ``itdestimator``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -182,6 +183,15 @@ class MeasuredHRTF(HeadModel):
         ``down / up`` so that, as filters, they keep their frequency response.
         """
         return type(self)(_resample_set(self.hrir_set, fs), self.radius)
+
+    @property
+    def cache_key(self) -> tuple:
+        """A digest of the data, rate and radius: equal for two loads of the same set."""
+        hs = self.hrir_set
+        digest = hashlib.blake2b(digest_size=16)
+        for arr in (hs.hrirs, hs.directions):
+            digest.update(np.ascontiguousarray(arr).tobytes())
+        return ("MeasuredHRTF", digest.hexdigest(), float(hs.fs), float(self.radius))
 
     @property
     def ear_positions(self) -> NDArray[np.float64]:

@@ -382,11 +382,12 @@ def _driver_covariance(device, freqs: NDArray[np.float64], c: float) -> NDArray[
 
 
 @functools.lru_cache(maxsize=4)
-def _ear_covariance_cached(head, freqs_key: bytes, c: float) -> NDArray[np.complex128]:
+def _ear_covariance_cached(keyed, freqs_key: bytes, c: float) -> NDArray[np.complex128]:
     from acoustics.freefield import sphere_quadrature
     from acoustics.geometry import greens_function
     from acoustics.heads import PointEars
 
+    head = keyed.head
     freqs = np.frombuffer(freqs_key)
     if isinstance(head, PointEars):
         d = float(np.linalg.norm(head.ear_positions[0] - head.ear_positions[1]))
@@ -409,7 +410,10 @@ def diffuse_ear_covariance(head, freqs: NDArray[np.float64], c: float = SPEED_OF
     of :math:`\mathbf h \mathbf h^H` over a uniform sphere of far-field directions (cached per
     head and frequencies).
     """
-    return _ear_covariance_cached(head, np.ascontiguousarray(freqs, dtype=float).tobytes(), c)
+    from acoustics.heads import KeyedHead
+
+    key = np.ascontiguousarray(freqs, dtype=float).tobytes()
+    return _ear_covariance_cached(KeyedHead(head), key, c)  # by value: two loads of KEMAR share
 
 
 def response_seconds(room, *, decay_db: float = TAIL_DECAY_DB, c: float = SPEED_OF_SOUND) -> float:

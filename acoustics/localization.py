@@ -86,7 +86,7 @@ from numpy.typing import NDArray
 
 from acoustics._validate import as_float_array, as_int, as_positive
 from acoustics.geometry import DEFAULT_FS, SPEED_OF_SOUND, sph_to_cart
-from acoustics.heads import HeadModel
+from acoustics.heads import HeadModel, KeyedHead
 from acoustics.metrics import _as_ears, _erb, erb_space
 
 __all__ = [
@@ -408,6 +408,9 @@ def cue_table(
 ) -> CueTable:
     r"""Return the head's band cues over azimuth (cached per head and parameters).
 
+    The cache keys on the head's value (:attr:`~acoustics.heads.HeadModel.cache_key`: two loads
+    of the same measured set share a table); ``cue_table.cache_clear()`` empties it.
+
     The cues are the long-term statistics of the model's filters for the speech-like spectrum
     :math:`S(f)`: :math:`\Delta\phi_b = \arg \sum_f |G_b|^2 S\, H_L H_R^*` and
     :math:`\Delta L_b = 10 \log_{10} \sum_f |G_b|^2 S |H_L|^2 / \sum_f |G_b|^2 S |H_R|^2`, which is
@@ -429,7 +432,7 @@ def cue_table(
     if not isinstance(head, HeadModel):
         raise TypeError(f"head must be a HeadModel, got {type(head).__name__}")
     return _cue_table(
-        head,
+        KeyedHead(head),
         as_positive(fs, "fs"),
         as_positive(distance, "distance"),
         as_positive(step_deg, "step_deg"),
@@ -438,7 +441,8 @@ def cue_table(
 
 
 @functools.lru_cache(maxsize=16)
-def _cue_table(head: HeadModel, fs: float, distance: float, step: float, c: float) -> CueTable:
+def _cue_table(keyed: KeyedHead, fs: float, distance: float, step: float, c: float) -> CueTable:
+    head = keyed.head
     if distance <= head.radius:
         raise ValueError(
             f"distance must exceed the head radius {head.radius:g} m, got {distance:g}"
@@ -624,3 +628,6 @@ def localize_responses(
     ears = oaconvolve(window, s.reshape((1,) * (h.ndim - 1) + (-1,)), axes=-1)
     ears = ears[..., : lead_in + s.size + tail]
     return localize(ears, fs, head, ild_weight=ild_weight, coherence_min=coherence_min)
+
+
+cue_table.cache_clear = _cue_table.cache_clear  # type: ignore[attr-defined]

@@ -337,3 +337,16 @@ def test_no_phase_cue_with_the_level_cue_weighted_out_gives_nan():
     cues = BandCues(table.centres_hz, np.ones(n, complex), np.zeros(n), weight, weight)
     assert np.isnan(match_cues(cues, table, ild_weight=0.0).azimuth_deg)
     assert match_cues(cues, table).azimuth_deg == pytest.approx(0.0, abs=0.5)
+
+
+def test_cue_tables_are_cached_by_value_and_can_be_cleared():
+    from acoustics.hrtf import MeasuredHRTF
+    from acoustics.localization import cue_table
+
+    first, second = MeasuredHRTF.kemar(), MeasuredHRTF.kemar()  # equal data, distinct objects
+    assert first is not second and first.cache_key == second.cache_key
+    assert cue_table(first) is cue_table(second)
+    assert cue_table(RigidSphere()) is cue_table(RigidSphere())
+    cue_table.cache_clear()
+    assert cue_table(first) is not None
+    assert MeasuredHRTF.kemar(fs=44100).cache_key != first.cache_key
