@@ -25,16 +25,10 @@ Frequency domain (every case)
     models): the living-room scene of ``experiments.main_job`` (smart speaker, order 6), 3 x 3
     listeners 0.4 m apart, 938 bins to 24 kHz: NMSE -96 dB for the whole response, -95 dB for
     the reflections alone (and -102 dB from the former tables); a listener 0.3 m from the
-    device and both near a wall (images at 3.5-9 radii): -98 to -106 dB. Cost on this
-    project's 2 shared cores, that scene at 4 688 bins (``np.fft.rfftfreq(9375, 1/48000)``):
-    3 x 3 listeners 2.9-3.1 s on a first call (1.1 s building the sphere table, 0.3 s the
-    three directivity tables) and 1.7-1.8 s once cached; 7 x 7 listeners 9.4-10 s and
-    8.3-8.5 s (of it the exact direct sound 1.2 s, the sparse products 2.5 s, the in-place
-    products 2.6 s, the phase tables 0.6 s). Before (exact series for images within 5 m, Python
-    loops over table nodes, directivity tables rebuilt per call): 34-45 s and 191 s. The cached
-    tables take 14 MB per directivity and 108-216 MB per sphere range at that grid (at most 4
-    and 2 kept). Other heads are evaluated per path by their own model (point ears with
-    directive drivers: about 2.5 s for one listener, order 10, 1025 bins).
+    device and both near a wall (images at 3.5-9 radii): -98 to -106 dB. The cached tables
+    take 14 MB per directivity and 108-216 MB per sphere range at 4 688 bins (at most 4 and 2
+    kept). Other heads are evaluated per path by their own model. Costs:
+    ``experiments/benchmarks/README.md``.
 Time domain (omnidirectional drivers, point receivers or point ears, no air absorption,
 frequencies on an FFT grid)
     Each reflection is an impulse of amplitude :math:`B_{i,k}/(4\pi r)` at delay :math:`r/c`,
@@ -54,11 +48,8 @@ frequencies on an FFT grid)
     added exactly (its phase as the product of two short tables of exponentials).
     Distances, spreading and scatter run in one numba kernel per block of points (no
     (points x images) array), then the FFT and one pass that deconvolves, band-weights and adds
-    the direct sound (:mod:`acoustics.echogram`), blocks in two threads. Measured cost (2
-    shared cores): 441 listeners x 2 point ears x 5 drivers at order 10 (6.9 million paths) on
-    4097 bins: 0.16-0.19 s (the numpy scatter with ``np.bincount`` it replaced: 0.9-1.3 s; the
-    former 32-tap sinc: 4.3-4.9 s). Kernels of 5 and 6 taps would save little more and err by
-    -45 / -57 dB at 0.4 fs.
+    the direct sound (:mod:`acoustics.echogram`), blocks in two threads. Kernels of 5 and 6
+    taps would be a little faster but err by -45 / -57 dB at 0.4 fs.
 Grouped by principal components (a :class:`~acoustics.hrtf.MeasuredHRTF` head, on request)
     After Luo & Kim (EUSIPCO 2020, "Fast source-room-receiver acoustics modeling"), who bucket
     the image arrivals of each receiver by direction and filter each bucket's echogram once. A
@@ -83,12 +74,10 @@ Grouped by principal components (a :class:`~acoustics.hrtf.MeasuredHRTF` head, o
     directions: K = 16 / 24 / 32 / 64: -27.2 / -29.6 / -31.5 / -36.4 dB (the components alone,
     without the exact early reflections: -21.5 / -23.7 / -25.6 / -30.6 dB). The
     nearest-direction model itself differs from the interpolating one by -5.4 dB and agrees
-    with pyroomacoustics (which uses it) to -51..-54 dB when evaluated exactly. Cost with
-    K = 32, nearest, 441 listeners x 5 drivers (2 cores, each chunk of listeners whole in one
-    thread): 3.4-4.2 s, against 100-120 s for pyroomacoustics. The interpolating mode is
-    slower, dominated by :meth:`~acoustics.interpolation.SphericalTriangulation.weights`
-    (about 25 us per path: directions below the lowest measured elevation fall back to a
-    search of every triangle).
+    with pyroomacoustics (which uses it) to -51..-54 dB when evaluated exactly. Each chunk of
+    listeners runs whole in one thread. The interpolating mode is slower, dominated by
+    :meth:`~acoustics.interpolation.SphericalTriangulation.weights` (directions below the
+    lowest measured elevation fall back to a search of every triangle).
 """
 
 from __future__ import annotations
