@@ -238,7 +238,7 @@ def azimuth_transfer(
         "normalisation": normalisation,
         "c": c,
     }
-    return TransferMatrix(h, f, labels, device.driver_names, meta)
+    return TransferMatrix(h, f, labels, device.driver_names, meta, c=c)
 
 
 def sphere_quadrature(n_elevations: int = 48) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -326,7 +326,7 @@ def sphere_transfer(
         "c": c,
     }
     labels = ("axis",) + tuple(f"q{i}" for i in range(quad.shape[0]))
-    return TransferMatrix(h, f, labels, device.driver_names, meta)
+    return TransferMatrix(h, f, labels, device.driver_names, meta, c=c)
 
 
 def _far_field(device: Device, freqs: NDArray, directions: NDArray, c: float) -> NDArray:

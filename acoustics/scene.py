@@ -358,7 +358,7 @@ def ear_transfer(
     if scene.room is not None:
         meta["room_dimensions"] = scene.room.dimensions.copy()
     return TransferMatrix(
-        h.reshape(-1, *h.shape[2:]), f, receivers, scene.device.driver_names, meta
+        h.reshape(-1, *h.shape[2:]), f, receivers, scene.device.driver_names, meta, c=c
     )
 
 
@@ -420,7 +420,7 @@ def azimuth_transfer(
     reference = greens_function(np.array([float(distance)]), free.freqs, c=c)[0]
     meta = dict(free.meta)
     meta.update(model=f"shoebox, {scene.room.describe()}")
-    return TransferMatrix(h / reference, free.freqs, free.receivers, free.sources, meta)
+    return TransferMatrix(h / reference, free.freqs, free.receivers, free.sources, meta, c=c)
 
 
 def impulse_responses(

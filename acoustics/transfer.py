@@ -21,7 +21,8 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from acoustics._validate import as_complex_array, as_freqs, as_positive
+from acoustics._validate import as_complex_array, as_freqs, as_positive, as_speed_of_sound
+from acoustics.geometry import SPEED_OF_SOUND
 
 __all__ = ["TransferMatrix"]
 
@@ -54,7 +55,11 @@ class TransferMatrix:
     sources : sequence of str
         Source labels, normally driver names.
     meta : mapping, optional
-        Description of the model and its parameters (read-only once stored).
+        Provenance: a description of the model and its parameters (read-only once stored).
+        Nothing another module relies on lives here; that is in typed fields such as ``c``.
+    c : float, optional
+        The speed of sound in m/s the responses were computed with (their delays and
+        wavenumbers assume it).
 
     Examples
     --------
@@ -69,6 +74,7 @@ class TransferMatrix:
     receivers: tuple[str, ...]
     sources: tuple[str, ...]
     meta: Mapping[str, Any] = field(default_factory=dict)
+    c: float = SPEED_OF_SOUND
 
     def __post_init__(self) -> None:
         h = as_complex_array(self.H, "H")  # a new array (astype copies): no second copy
@@ -92,6 +98,7 @@ class TransferMatrix:
         object.__setattr__(self, "receivers", receivers)
         object.__setattr__(self, "sources", sources)
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
+        object.__setattr__(self, "c", as_speed_of_sound(self.c))
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -138,6 +145,7 @@ class TransferMatrix:
             tuple(self.receivers[i] for i in r_idx),
             tuple(self.sources[i] for i in s_idx),
             self.meta,
+            self.c,
         )
 
     @staticmethod

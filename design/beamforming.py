@@ -296,7 +296,7 @@ def null_beam(
         from acoustics._validate import as_point
 
         centre = as_point(phase_centre, "phase_centre")
-    c = float(tm.meta.get("c", 343.0))
+    c = tm.c
     k = 2.0 * np.pi * tm.freqs / c
     u = np.stack([np.cos(np.deg2rad(az)), np.sin(np.deg2rad(az)), np.zeros_like(az)], axis=1)
     reference = np.exp(1j * np.outer(u @ centre, k))  # (n_az, n_f): a point source at the centre

@@ -303,7 +303,7 @@ def design_chain(
     # Design relative to the first arrival: the flight time is latency, not something the
     # filters should reproduce (it would eat the modelling delay and be cut by the FIR).
     flight = np.min(np.linalg.norm(scene.driver_positions - scene.listener.position, axis=1))
-    flight_s = flight / float(tm.meta["c"])
+    flight_s = flight / tm.c
     tm = dataclasses.replace(tm, H=tm.H * np.exp(2j * np.pi * freqs * flight_s))
 
     # Left and right: virtualization, then crosstalk cancellation (W_lr = W_ctc V per bin).
@@ -359,7 +359,7 @@ def design_chain(
     # Delay-and-sum refers its on-axis response to the device origin, the null beam to its
     # phase centre: bring delay-and-sum to the same reference before fading.
     centre = np.asarray(beam.meta["phase_centre"])
-    k = 2 * np.pi * freqs / float(beam_tm.meta["c"])
+    k = 2 * np.pi * freqs / beam_tm.c
     w_c *= np.exp(1j * k * centre[0])[None, :]
     w_c[:, inner] = fade * beam.W[:, 0, :] + (1 - fade) * w_c[:, inner]
     # Equalise the centre to arrive at the listener like the L/R paths: mean ear response ->

@@ -137,7 +137,7 @@ def compute(
     freqs = np.fft.rfftfreq(n_fft, 1.0 / fs)
     tm = ear_transfer(scene, freqs).select(sources=list(names))
     flight = np.min(np.linalg.norm(scene.driver_positions - scene.listener.position, axis=1))
-    tm = dataclasses.replace(tm, H=tm.H * np.exp(2j * np.pi * freqs * flight / tm.meta["c"]))
+    tm = dataclasses.replace(tm, H=tm.H * np.exp(2j * np.pi * freqs * flight / tm.c))
     delay = n_fft // 4
     design = target_cancellation(tm, midrange_target_db, delay_samples=delay, fs=fs)
     rtf = to_rtf(design.filters, reference_driver=reference_driver)

@@ -89,3 +89,17 @@ def test_validation_names_argument(kwargs, name):
     args.update(kwargs)
     with pytest.raises((ValueError, TypeError), match=name):
         TransferMatrix(**args)
+
+
+def test_the_speed_of_sound_is_a_typed_field():
+    import dataclasses
+
+    from acoustics.scene import default_scene, ear_transfer
+
+    tm = ear_transfer(default_scene(), [500.0, 1000.0], c=340.0)
+    assert tm.c == 340.0
+    assert tm.select(receivers=["left"]).c == 340.0
+    assert dataclasses.replace(tm, H=2 * tm.H).c == 340.0
+    assert TransferMatrix(np.ones((1, 1, 1)), [1.0], ("a",), ("b",)).c == 343.0
+    with pytest.raises(ValueError, match="c"):
+        TransferMatrix(np.ones((1, 1, 1)), [1.0], ("a",), ("b",), c=-1.0)
