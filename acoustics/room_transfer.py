@@ -138,7 +138,18 @@ from acoustics.room_tables import (
 )
 from acoustics.sources import Device, Directivity, Omni
 
-__all__ = ["ear_transfer_room", "point_transfer_room"]
+__all__ = ["ear_transfer_room", "point_transfer_room", "RoomMethod", "ROOM_METHODS"]
+
+#: How a room's image sum is evaluated: ``"auto"`` the fastest engine that applies, ``"exact"``
+#: every path by the models themselves (the fast engines' reference).
+RoomMethod = Literal["auto", "exact"]
+ROOM_METHODS: tuple[str, ...] = ("auto", "exact")
+
+
+def _check_method(method: object) -> None:
+    if method not in ROOM_METHODS:
+        raise ValueError(f"method must be one of {ROOM_METHODS}, got {method!r}")
+
 
 # Complex elements of the largest (listeners x images x freqs) work array of one chunk.
 _CHUNK_ELEMENTS = 4_000_000
@@ -173,6 +184,7 @@ def ear_transfer_room(
     c: float = SPEED_OF_SOUND,
     hrtf_directions: Literal["interpolate", "nearest"] = "interpolate",
     hrtf_components: int | None = None,
+    method: RoomMethod = "auto",
 ) -> NDArray[np.complex128]:
     """Pressure at the ears of one or many listeners from each driver, in a shoebox room.
 
@@ -208,6 +220,12 @@ def ear_transfer_room(
         the onset-aligned measured responses, and the direct sound is exact (see the module
         notes for the cost and the measured error). Needs omnidirectional drivers, ``freqs`` on
         an FFT grid and a room without air absorption.
+    method : {"auto", "exact"}, optional
+        ``"auto"`` (default): the fastest evaluation that applies (see the module notes: the
+        echogram engine, the sphere and directivity tables, a coarse grid for the early part;
+        each within its measured error of the exact sum). ``"exact"``: every path evaluated by
+        the driver's and the head's own models on the requested bins (slow; the reference the
+        fast engines are tested against).
 
     Returns
     -------
@@ -219,6 +237,12 @@ def ear_transfer_room(
     if hrtf_directions not in ("interpolate", "nearest"):
         raise ValueError(
             f"hrtf_directions must be 'interpolate' or 'nearest', got {hrtf_directions!r}"
+        )
+    _check_method(method)
+    if method == "exact" and hrtf_components is not None:
+        raise ValueError(
+            "hrtf_components approximates the measured responses; method='exact' "
+            "evaluates every path: give one or the other"
         )
     measured = isinstance(head, MeasuredHRTF)
     if hrtf_components is not None:
@@ -256,14 +280,14 @@ def ear_transfer_room(
         check_room_memory(room, head, device, x_l.shape[0], 2, f.shape[0], f.shape[0])
         return _ear_early(
             room, device, p_d, r_d, x_l, r_l, ear_world, head, f, c,
-            hrtf_directions, hrtf_components, None,
+            hrtf_directions, hrtf_components, None, method,
         )  # fmt: skip
-    coarse = coarse_grid(f, room, c, head)
+    coarse = coarse_grid(f, room, c, head) if method == "auto" else None
     grid_f = f if coarse is None else coarse[0]
     check_room_memory(room, head, device, x_l.shape[0], 2, f.shape[0], grid_f.shape[0])
     early = _ear_early(
         room, device, p_d, r_d, x_l, r_l, ear_world, head, grid_f, c,
-        hrtf_directions, hrtf_components, reach,
+        hrtf_directions, hrtf_components, reach, method,
     )  # fmt: skip
     if coarse is not None:
         early = refine(early, coarse[1], coarse[2])
@@ -285,6 +309,7 @@ def _ear_early(
     hrtf_directions: str,
     hrtf_components: int | None,
     reach: NDArray[np.float64] | None,
+    method: RoomMethod = "auto",
 ) -> NDArray[np.complex128]:
     """Image-source part ``(n_l, 2, n_d, n_f)`` at listeners' ears, within ``reach``."""
     omni = all(isinstance(d.directivity, Omni) for d in device.drivers)
@@ -299,6 +324,7 @@ def _ear_early(
             f,
             c,
             None if reach is None else np.repeat(reach, 2, axis=0),
+            method,
         )
         return pressure.reshape(x_l.shape[0], 2, p_d.shape[0], f.shape[0])
     air = _air_amplitude(room, f)
@@ -345,7 +371,7 @@ def _ear_early(
                         f,
                         c,
                         air=air,
-                        near_rho=_SPHERE_NEAR_RHO,
+                        near_rho=_SPHERE_NEAR_RHO if method == "auto" else np.inf,
                         reach=None if reach is None else reach[sl, d],
                     )
                 except ValueError as exc:
@@ -359,7 +385,7 @@ def _ear_early(
     ):  # loop over drivers; images, listeners, bins vectorized
         images = image_sources(room, p_d[d])
         spectra = _image_spectra(room, images, f)  # (n_img, n_f)
-        pattern = _DirectivityEvaluator(driver.directivity, f, c)
+        pattern = _DirectivityEvaluator(driver.directivity, f, c, table=method == "auto")
         n_img = images.positions.shape[0]
         chunk = max(1, _CHUNK_ELEMENTS // (2 * n_img * f.shape[0]))
         for start in range(0, x_l.shape[0], chunk):
@@ -405,12 +431,13 @@ def point_transfer_room(
     device_position: npt.ArrayLike = (0.0, 0.0, 0.0),
     device_yaw_deg: float = 0.0,
     c: float = SPEED_OF_SOUND,
+    method: RoomMethod = "auto",
 ) -> NDArray[np.complex128]:
     """Pressure at omnidirectional points from each driver in a shoebox room.
 
     Parameters
     ----------
-    room, device, freqs, device_position, device_yaw_deg, c
+    room, device, freqs, device_position, device_yaw_deg, c, method
         As for :func:`ear_transfer_room`.
     points : (n_points, 3) array_like
         Receiver positions in the room frame, metres, inside the room.
@@ -424,6 +451,7 @@ def point_transfer_room(
         raise TypeError(f"room must be a Room, got {type(room).__name__}")
     if not isinstance(device, Device):
         raise TypeError(f"device must be a Device, got {type(device).__name__}")
+    _check_method(method)
     x = as_positions(points, "points")
     f = as_freqs(freqs)
     c = as_speed_of_sound(c)
@@ -437,11 +465,11 @@ def point_transfer_room(
     reach = transition_reach(room, p_d, x, c)
     if reach is None:
         check_room_memory(room, None, device, x.shape[0], 1, f.shape[0], f.shape[0])
-        return _point_early(room, device, p_d, r_d, x, f, c, None)
-    coarse = coarse_grid(f, room, c, None)
+        return _point_early(room, device, p_d, r_d, x, f, c, None, method)
+    coarse = coarse_grid(f, room, c, None) if method == "auto" else None
     grid_f = f if coarse is None else coarse[0]
     check_room_memory(room, None, device, x.shape[0], 1, f.shape[0], grid_f.shape[0])
-    out = _point_early(room, device, p_d, r_d, x, grid_f, c, reach)
+    out = _point_early(room, device, p_d, r_d, x, grid_f, c, reach, method)
     if coarse is not None:
         out = refine(out, coarse[1], coarse[2])
     # Distinct points: independent tails (module notes).
@@ -458,11 +486,12 @@ def _point_early(
     f: NDArray[np.float64],
     c: float,
     reach: NDArray[np.float64] | None,
+    method: RoomMethod = "auto",
 ) -> NDArray[np.complex128]:
     """Image-source part ``(n_points, n_drivers, n_freqs)`` at points, within ``reach``."""
     air = _air_amplitude(room, f)
     out = np.zeros((x.shape[0], p_d.shape[0], f.shape[0]), dtype=np.complex128)
-    grid = _fft_grid(f)
+    grid = _fft_grid(f) if method == "auto" else None  # "exact": the frequency-domain sum
     for d, driver in enumerate(device.drivers):
         reach_d = None if reach is None else reach[:, d]
         if grid is not None and air is None and isinstance(driver.directivity, Omni):
@@ -470,7 +499,7 @@ def _point_early(
             continue
         images = image_sources(room, p_d[d])
         spectra = _image_spectra(room, images, f)
-        pattern = _DirectivityEvaluator(driver.directivity, f, c)
+        pattern = _DirectivityEvaluator(driver.directivity, f, c, table=method == "auto")
         n_img = images.positions.shape[0]
         chunk = max(1, _CHUNK_ELEMENTS // (n_img * f.shape[0]))
         for start in range(0, x.shape[0], chunk):
@@ -519,10 +548,12 @@ class _DirectivityEvaluator:
     are always evaluated by the model itself.
     """
 
-    def __init__(self, directivity: Directivity, freqs: NDArray, c: float) -> None:
+    def __init__(
+        self, directivity: Directivity, freqs: NDArray, c: float, *, table: bool = True
+    ) -> None:
         self.directivity, self.freqs, self.c = directivity, freqs, c
         self.table = None
-        if directivity.axisymmetric:
+        if table and directivity.axisymmetric:
             self.table = directivity_table(directivity, freqs, c, freqs.shape[0])
 
     def __call__(self, directions: NDArray, *, exact: NDArray[np.bool_]) -> NDArray[np.complex128]:

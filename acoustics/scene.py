@@ -37,7 +37,7 @@ from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix,
 from acoustics.heads import HeadModel, RigidSphere
 from acoustics.late_tail import response_seconds
 from acoustics.room import Room, image_sources
-from acoustics.room_transfer import ear_transfer_room, point_transfer_room
+from acoustics.room_transfer import RoomMethod, ear_transfer_room, point_transfer_room
 from acoustics.sources import Device
 from acoustics.transfer import TransferMatrix
 
@@ -304,7 +304,11 @@ def default_scene(*, head: HeadModel | None = None, distance: float = 2.0) -> Sc
 
 
 def ear_transfer(
-    scene: Scene, freqs: npt.ArrayLike, *, c: float = SPEED_OF_SOUND
+    scene: Scene,
+    freqs: npt.ArrayLike,
+    *,
+    c: float = SPEED_OF_SOUND,
+    method: RoomMethod = "auto",
 ) -> TransferMatrix:
     """Driver-to-ear transfer matrix of a scene.
 
@@ -316,6 +320,9 @@ def ear_transfer(
         Frequencies in Hz, strictly increasing.
     c : float, optional
         Speed of sound in m/s.
+    method : {"auto", "exact"}, optional
+        How a room is evaluated (:func:`acoustics.room_transfer.ear_transfer_room`); free field
+        is exact either way.
 
     Returns
     -------
@@ -345,7 +352,9 @@ def ear_transfer(
         h = ear_transfer_freefield(scene.device, positions, yaws, lis.head, f, **common)
         model = "free field"
     else:
-        h = ear_transfer_room(scene.room, scene.device, positions, yaws, lis.head, f, **common)
+        h = ear_transfer_room(
+            scene.room, scene.device, positions, yaws, lis.head, f, method=method, **common
+        )
         model = f"shoebox, {scene.room.describe()}"
     meta = {
         "model": model,
