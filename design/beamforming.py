@@ -50,6 +50,7 @@ import numpy.typing as npt
 from numpy.typing import NDArray
 
 from acoustics._validate import as_float_array, as_positive, as_real
+from acoustics.geometry import DEFAULT_FS
 from acoustics.metrics import directivity_index
 from acoustics.transfer import TransferMatrix
 from design.fir import FilterSet
@@ -103,7 +104,7 @@ def _weights(filters: FilterSet | npt.ArrayLike, n_sources: int, n_freqs: int) -
 
 
 def matrix_mixing(
-    tm: TransferMatrix, gains: npt.ArrayLike | None = None, *, fs: float = 48000.0
+    tm: TransferMatrix, gains: npt.ArrayLike | None = None, *, fs: float = DEFAULT_FS
 ) -> FilterSet:
     """Return the matrix-mixing baseline: fixed real gains, the same signal to every driver.
 
@@ -124,7 +125,9 @@ def matrix_mixing(
     return _filters(tm, w, fs, {"design": "matrix_mixing", "gains": g})
 
 
-def delay_and_sum(tm: TransferMatrix, *, steer_deg: float = 0.0, fs: float = 48000.0) -> FilterSet:
+def delay_and_sum(
+    tm: TransferMatrix, *, steer_deg: float = 0.0, fs: float = DEFAULT_FS
+) -> FilterSet:
     """Return matched-filter (delay-and-sum) weights with unit response at ``steer_deg``."""
     az = _azimuths(tm)
     d = tm.H[_index(az, as_real(steer_deg, "steer_deg"), "steer_deg")]  # (n_s, n_f)
@@ -152,7 +155,7 @@ def _diffuse_matrix(sphere: TransferMatrix) -> tuple[NDArray, NDArray]:
 
 
 def superdirective(
-    sphere: TransferMatrix, *, wng_floor_db: float = -10.0, fs: float = 48000.0
+    sphere: TransferMatrix, *, wng_floor_db: float = -10.0, fs: float = DEFAULT_FS
 ) -> FilterSet:
     """Return maximum-directivity weights with a white-noise-gain floor.
 
@@ -214,7 +217,7 @@ def null_beam(
     sphere: TransferMatrix | None = None,
     phase_centre: npt.ArrayLike | None = None,
     constraints: Literal["auto", "hard", "soft"] = "auto",
-    fs: float = 48000.0,
+    fs: float = DEFAULT_FS,
 ) -> FilterSet:
     r"""Return the centre beam: unit on-axis, nulls at +-90 deg, a wide lobe, little else.
 

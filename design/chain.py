@@ -23,16 +23,20 @@ import dataclasses
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
 from acoustics._validate import as_positive
+from acoustics.geometry import DEFAULT_FS
 from acoustics.scene import Listener, Scene, azimuth_transfer, ear_transfer, impulse_responses
 from design.audio import as_audio
-from design.convolution import convolve
+from design.convolution import Precision, convolve
+
+if TYPE_CHECKING:  # the upmix module is imported where it is used
+    from design.upmix import UpmixMethod
 
 __all__ = [
     "Chain",
@@ -147,7 +151,7 @@ class Chain:
     fs: float
     drivers: tuple[str, ...]
     filters: NDArray[np.float64]
-    upmix: str | None = None
+    upmix: UpmixMethod | None = None
     upmix_options: dict[str, Any] = field(default_factory=dict)
     latency_samples: float = 0.0
     targets: DesignTargets | None = None
@@ -207,13 +211,13 @@ def _check_upmix(upmix: str | None, options: dict[str, Any] | None) -> None:
 def design_chain(
     scene: Scene,
     *,
-    fs: float = 48000.0,
+    fs: float = DEFAULT_FS,
     n_taps: int = 1024,
     target_db: Callable[[NDArray], NDArray] | float | None = None,
     gain_limit_db: float = 20.0,
     virtual_azimuth_deg: float = 30.0,
     beam_band_hz: tuple[float, float] = (500.0, 3000.0),
-    upmix: str | None = "side_decorrelated",
+    upmix: UpmixMethod | None = "side_decorrelated",
     upmix_options: dict[str, Any] | None = None,
     beam_options: dict[str, Any] | None = None,
 ) -> Chain:
@@ -468,7 +472,7 @@ def _paths(chain: Chain, stereo: NDArray) -> NDArray[np.float64]:
 
 
 def render(
-    chain: Chain, stereo: npt.ArrayLike, fs: float, *, precision: str = "float64"
+    chain: Chain, stereo: npt.ArrayLike, fs: float, *, precision: Precision = "float64"
 ) -> NDArray[np.float64]:
     """Render stereo to driver feeds offline.
 
@@ -531,7 +535,7 @@ def _delta(n_taps: int, delay: int) -> NDArray[np.float64]:
     return h
 
 
-def stereo_chain(scene: Scene, *, fs: float = 48000.0, n_taps: int = 1) -> Chain:
+def stereo_chain(scene: Scene, *, fs: float = DEFAULT_FS, n_taps: int = 1) -> Chain:
     """Return "stereo straight to the drivers": left to the left-half drivers, right to the right.
 
     Drivers on the device's axis (y = 0) get both, at half gain each. No upmix, no filtering.
@@ -543,8 +547,8 @@ def stereo_chain(scene: Scene, *, fs: float = 48000.0, n_taps: int = 1) -> Chain
 def matrix_mixing_chain(
     scene: Scene,
     *,
-    fs: float = 48000.0,
-    upmix: str = "side_decorrelated",
+    fs: float = DEFAULT_FS,
+    upmix: UpmixMethod = "side_decorrelated",
     centre_gains: npt.ArrayLike | None = None,
 ) -> Chain:
     """Return the matrix-mixing baseline: upmix, L and R to their halves, C to every driver.

@@ -46,6 +46,7 @@ import numpy.typing as npt
 from numpy.typing import NDArray
 
 from acoustics._validate import as_float_array, as_positive, as_real
+from acoustics.geometry import DEFAULT_FS
 from acoustics.transfer import TransferMatrix
 from design.fir import FilterSet
 from design.solvers import DesignError, StackedProblem, regularized_inverse
@@ -133,7 +134,7 @@ def regularized(
     *,
     beta: npt.ArrayLike = 0.0,
     delay_samples: float = 0.0,
-    fs: float = 48000.0,
+    fs: float = DEFAULT_FS,
 ) -> CTCDesign:
     r"""Kirkeby regularized inversion with a modelling delay.
 
@@ -165,7 +166,7 @@ def shuffler(
     *,
     beta: float = 0.0,
     delay_samples: float = 0.0,
-    fs: float = 48000.0,
+    fs: float = DEFAULT_FS,
     symmetry_tolerance: float = 1e-6,
 ) -> CTCDesign:
     """Bauck-Cooper shuffler for a symmetric two-driver plant.
@@ -270,7 +271,7 @@ def target_cancellation(
     target_db: npt.ArrayLike | Callable[[NDArray], NDArray],
     *,
     delay_samples: float = 0.0,
-    fs: float = 48000.0,
+    fs: float = DEFAULT_FS,
     gain_limit: npt.ArrayLike | None = None,
     robust_margin_db: float = 6.0,
     fidelity_weight: float = 1.0,
@@ -373,7 +374,7 @@ def null_steering(
     *,
     gain_limit_db: float | None = None,
     delay_samples: float = 0.0,
-    fs: float = 48000.0,
+    fs: float = DEFAULT_FS,
 ) -> CTCDesign:
     r"""Null-steering with more drivers than ears: cancel at one ear, keep the other.
 

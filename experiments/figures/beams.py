@@ -29,6 +29,7 @@ from matplotlib.axes import Axes
 from numpy.typing import NDArray
 
 from acoustics._validate import as_float_array, as_positive
+from acoustics.geometry import DEFAULT_FS
 from acoustics.sources import Device
 from acoustics.transfer import TransferMatrix
 from experiments.figures._util import freeze, log_freq_axis, panels
@@ -91,7 +92,7 @@ def compute(
     azimuth_step_deg: float = 5.0,
     null_depth_db: float = 20.0,
     reference_driver: str = "tweeter",
-    fs: float = 48000.0,
+    fs: float = DEFAULT_FS,
 ) -> BeamsResult:
     """Design the null beam and matrix mixing of a device and measure both.
 

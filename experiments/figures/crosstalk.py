@@ -32,6 +32,7 @@ from matplotlib.axes import Axes
 from numpy.typing import NDArray
 
 from acoustics._validate import as_float_array, as_positive, as_real
+from acoustics.geometry import DEFAULT_FS
 from acoustics.heads import HeadModel, RigidSphere
 from experiments.figures._util import db, freeze, log_freq_axis, panels
 
@@ -99,7 +100,7 @@ def compute(
     *,
     azimuths_deg: npt.ArrayLike = (10.0, 20.0, 30.0, 45.0, 60.0, 80.0),
     virtual_azimuth_deg: float = 30.0,
-    fs: float = 48000.0,
+    fs: float = DEFAULT_FS,
     n_freqs: int = 200,
     c: float = 343.0,
 ) -> CrosstalkResult:

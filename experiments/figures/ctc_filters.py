@@ -28,6 +28,7 @@ from matplotlib.axes import Axes
 from numpy.typing import NDArray
 
 from acoustics._validate import as_positive
+from acoustics.geometry import DEFAULT_FS
 from acoustics.scene import Listener, Scene, default_scene, ear_transfer
 from experiments.figures._util import db, freeze, log_freq_axis, panels
 
@@ -94,7 +95,7 @@ def compute(
     *,
     drivers: tuple[str, str] = ("left", "right"),
     reference_driver: str = "left",
-    fs: float = 48000.0,
+    fs: float = DEFAULT_FS,
     n_fft: int = 1024,
 ) -> CTCFiltersResult:
     """Design the two-driver CTC of a scene and split it into RTF form.

@@ -27,6 +27,7 @@ from matplotlib.axes import Axes
 from numpy.typing import NDArray
 
 from acoustics._validate import as_positive
+from acoustics.geometry import DEFAULT_FS
 from experiments.figures._util import db, freeze, log_freq_axis, panels
 
 __all__ = ["PhantomCentreResult", "compute", "plot", "METHODS"]
@@ -83,7 +84,7 @@ class PhantomCentreResult:
 
 
 def compute(
-    *, fs: float = 48000.0, duration_s: float = 4.0, seed: int = 0, excerpt_s: float = 0.04
+    *, fs: float = DEFAULT_FS, duration_s: float = 4.0, seed: int = 0, excerpt_s: float = 0.04
 ) -> PhantomCentreResult:
     """Upmix the synthetic mixture with every method and score the centres.
 

@@ -40,6 +40,7 @@ from matplotlib.axes import Axes
 from numpy.typing import NDArray
 
 from acoustics._validate import as_positive
+from acoustics.geometry import DEFAULT_FS
 from acoustics.scene import Listener, Scene, ear_transfer
 from experiments.figures._util import db, freeze, panels
 
@@ -116,7 +117,7 @@ def compute(
     scene: Scene | None = None,
     *,
     chain=None,
-    fs: float = 48000.0,
+    fs: float = DEFAULT_FS,
     band_hz: tuple[float, float] = (500.0, 4000.0),
 ) -> RoomImpactResult:
     """Measure the centre path of the designed chain and of matrix mixing in a room.

@@ -32,6 +32,7 @@ from matplotlib.patches import FancyBboxPatch
 from numpy.typing import NDArray
 
 from acoustics._validate import as_positive
+from acoustics.geometry import DEFAULT_FS
 from acoustics.scene import Listener, Scene, default_scene, ear_transfer
 from experiments.figures._util import db, freeze, log_freq_axis, panels
 
@@ -88,7 +89,7 @@ class SignalFlowResult:
 
 
 def compute(
-    scene: Scene | None = None, *, chain=None, fs: float = 48000.0, n_fft: int = 4096
+    scene: Scene | None = None, *, chain=None, fs: float = DEFAULT_FS, n_fft: int = 4096
 ) -> SignalFlowResult:
     """Each path's response at the listener's ears, and the reference pair's.
 
