@@ -13,7 +13,8 @@ expressed in the driver's frame (so the two ears see the directivity at their ow
 :math:`\mathbf R_l`, :math:`\mathbf x_l` are the listener's rotation and position. Units: pascals
 per unit point-source strength (a monopole of strength 1 gives :math:`e^{-jkr}/(4\pi r)`).
 
-Driver to direction (:func:`azimuth_transfer`), in the device frame (0 deg on-axis, +90 deg the
+Driver to direction (:func:`azimuth_transfer_freefield`; :func:`acoustics.scene.azimuth_transfer` is
+the public entry point, in free field or a room), in the device frame (0 deg on-axis, +90 deg the
 device's left). In the far field the response is referred to a unit point source at the device
 origin, :math:`H_{a,d} = D_d(\hat{\mathbf u}_a) e^{+jk\,\mathbf p_d\cdot\hat{\mathbf u}_a}`
 (the factor :math:`e^{-jkr}/(4\pi r)` removed); at a finite ``distance`` it is the exact
@@ -43,7 +44,12 @@ from acoustics.heads import HeadModel
 from acoustics.sources import Device
 from acoustics.transfer import TransferMatrix
 
-__all__ = ["ear_transfer_freefield", "azimuth_transfer", "sphere_transfer", "sphere_quadrature"]
+__all__ = [
+    "ear_transfer_freefield",
+    "azimuth_transfer_freefield",
+    "sphere_transfer",
+    "sphere_quadrature",
+]
 
 
 def _driver_frames(
@@ -151,7 +157,7 @@ def ear_transfer_freefield(
     return ears * directivity
 
 
-def azimuth_transfer(
+def azimuth_transfer_freefield(
     device: Device,
     freqs: npt.ArrayLike,
     azimuths_deg: npt.ArrayLike,
@@ -188,7 +194,7 @@ def azimuth_transfer(
     --------
     >>> import numpy as np
     >>> from acoustics.devices import smart_speaker
-    >>> tm = azimuth_transfer(smart_speaker(), [1000.0], np.arange(-180, 180, 5))
+    >>> tm = azimuth_transfer_freefield(smart_speaker(), [1000.0], np.arange(-180, 180, 5))
     >>> tm.shape
     (72, 5, 1)
     """
@@ -305,7 +311,8 @@ def sphere_transfer(
     -------
     TransferMatrix
         Receivers ``"axis"`` then ``"q0"``, ``"q1"``, ...; normalised as the far-field
-        :func:`azimuth_transfer`. ``meta["directions"]`` holds the unit vectors (axis first) and
+        :func:`azimuth_transfer_freefield`. ``meta["directions"]`` holds the unit vectors (axis
+        first) and
         ``meta["weights"]`` the quadrature weights (0 for the axis, the rest summing to 1).
     """
     if not isinstance(device, Device):

@@ -31,8 +31,7 @@ from acoustics._validate import (
     as_real,
 )
 from acoustics.devices import smart_speaker
-from acoustics.freefield import azimuth_transfer as _azimuth_transfer_freefield
-from acoustics.freefield import ear_transfer_freefield
+from acoustics.freefield import azimuth_transfer_freefield, ear_transfer_freefield
 from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix, sph_to_cart
 from acoustics.heads import HeadModel, RigidSphere
 from acoustics.late_tail import response_seconds
@@ -387,8 +386,9 @@ def azimuth_transfer(
     device : Device or Scene
         A device (free field), or a scene whose device placement and room are used.
     freqs, azimuths_deg, distance, elevation_deg, c
-        As for :func:`acoustics.freefield.azimuth_transfer`. Azimuths are in the device frame
-        (0 on-axis, +90 the device's left). In a room, ``distance`` is required: the receivers are
+        As for :func:`acoustics.freefield.azimuth_transfer_freefield`. Azimuths are in the
+        device frame (0 on-axis, +90 the device's left). In a room, ``distance`` is required: the
+        receivers are
         omnidirectional points on that arc around the device origin.
 
     Returns
@@ -398,20 +398,20 @@ def azimuth_transfer(
         in free field (so the direct sound alone equals the free-field pattern at that distance).
     """
     if isinstance(device, Device):
-        return _azimuth_transfer_freefield(
+        return azimuth_transfer_freefield(
             device, freqs, azimuths_deg, distance=distance, elevation_deg=elevation_deg, c=c
         )
     if not isinstance(device, Scene):
         raise TypeError(f"device must be a Device or a Scene, got {type(device).__name__}")
     scene = device
     if scene.room is None:
-        return _azimuth_transfer_freefield(
+        return azimuth_transfer_freefield(
             scene.device, freqs, azimuths_deg, distance=distance, elevation_deg=elevation_deg, c=c
         )
     if distance is None:
         raise ValueError("distance is required for beam patterns in a room (no far field there)")
     # The free-field call validates the arguments and gives the labels and directions.
-    free = _azimuth_transfer_freefield(
+    free = azimuth_transfer_freefield(
         scene.device, freqs, azimuths_deg, distance=distance, elevation_deg=elevation_deg, c=c
     )
     az = free.meta["azimuths_deg"]
