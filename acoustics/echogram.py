@@ -1,12 +1,12 @@
 r"""Echogram synthesis on an FFT grid: impulses at arbitrary delays, spread and deconvolved.
 
 The time-domain engine of :mod:`acoustics.room_transfer` (the gridding step of a type-1
-non-uniform FFT): every arrival is spread over the ``_SPREAD_TAPS`` samples around it with an
+non-uniform FFT): every arrival is spread over the ``SPREAD_TAPS`` samples around it with an
 exponential-of-semicircle kernel (Barnett, Magland & af Klinteberg, SIAM J. Sci. Comput. 41(5),
 2019), the echograms are transformed, and dividing by the kernel's spectrum
-(:func:`_deconvolution`) leaves the exact delays' spectra up to the kernel's aliasing (-76 to
+(:func:`deconvolution`) leaves the exact delays' spectra up to the kernel's aliasing (-76 to
 -80 dB below 0.4 fs, measured in :mod:`acoustics.room_transfer`'s docstring). Also the exact
-delay phasors of a few paths on a uniform grid (:func:`_delay_phasors`). Split out of
+delay phasors of a few paths on a uniform grid (:func:`delay_phasors`). Split out of
 :mod:`acoustics.room_transfer` to keep each module to one concept.
 
 The scatter-adds and the combinations are numba kernels (``cache=True``, ``nogil``; threads
@@ -27,18 +27,30 @@ import numpy as np
 import scipy.fft as sp_fft
 from numpy.typing import NDArray
 
-__all__: list[str] = []  # private helpers of acoustics.room_transfer
+__all__ = [
+    "image_echogram_spectra",
+    "component_echogram_spectra",
+    "combine_with_direct",
+    "combine_components",
+    "deconvolution",
+    "delay_phasors",
+    "fft_grid",
+    "map_blocks",
+    "map_tasks",
+    "ECHOGRAM_ELEMENTS",
+    "SPREAD_TAPS",
+]  # the building blocks of acoustics.room_transfer's fast engines
 
 # Echogram synthesis for the time-domain paths (gridding, as in a type-1 non-uniform FFT).
 #: Taps of the spreading kernel (odd: centred on the sample nearest each arrival).
-_SPREAD_TAPS = 7
+SPREAD_TAPS = 7
 #: Shape parameter of the exponential-of-semicircle kernel (chosen for the smallest worst-case
 #: aliasing up to 0.4 fs; see :func:`_kernel_spectrum`).
 _SPREAD_BETA = 12.6
 #: Resolution of the tabulated kernel, rows per sample of arrival offset.
-_SPREAD_RESOLUTION = 4096
+SPREAD_RESOLUTION = 4096
 #: Real elements of the echograms of one scatter (kept cache-sized).
-_ECHOGRAM_ELEMENTS = 1_000_000
+ECHOGRAM_ELEMENTS = 1_000_000
 #: Threads of :func:`map_blocks` (blocks of points, each scattered and transformed in one).
 _SCATTER_THREADS = min(8, os.cpu_count() or 1)
 #: Worker threads of the FFTs (``scipy.fft``'s ``workers``; -1 = every core).
@@ -47,7 +59,7 @@ _FFT_WORKERS = -1
 
 def _es_kernel(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """Evaluate the spreading kernel at offsets ``x`` (samples); zero beyond ``taps / 2``."""
-    z = np.clip(1.0 - (2.0 * x / _SPREAD_TAPS) ** 2, 0.0, None)
+    z = np.clip(1.0 - (2.0 * x / SPREAD_TAPS) ** 2, 0.0, None)
     return np.where(z > 0, np.exp(_SPREAD_BETA * (np.sqrt(z) - 1.0)), 0.0)
 
 
@@ -57,13 +69,13 @@ def _spreading_table() -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     Row ``q`` holds the kernel for an arrival ``q / resolution - 1/2`` samples after its nearest
     sample, at that sample's neighbours ``offsets``.
     """
-    offsets = np.arange(_SPREAD_TAPS) - _SPREAD_TAPS // 2
-    frac = np.arange(_SPREAD_RESOLUTION + 1) / _SPREAD_RESOLUTION - 0.5
+    offsets = np.arange(SPREAD_TAPS) - SPREAD_TAPS // 2
+    frac = np.arange(SPREAD_RESOLUTION + 1) / SPREAD_RESOLUTION - 0.5
     return offsets, _es_kernel(offsets[None, :] - frac[:, None])
 
 
-_SPREAD_OFFSETS, _SPREAD_TABLE = _spreading_table()
-_QUADRATURE = tuple(v * _SPREAD_TAPS / 2.0 for v in np.polynomial.legendre.leggauss(200))
+SPREAD_OFFSETS, SPREAD_TABLE = _spreading_table()
+_QUADRATURE = tuple(v * SPREAD_TAPS / 2.0 for v in np.polynomial.legendre.leggauss(200))
 
 
 def _kernel_spectrum(nu: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -77,7 +89,7 @@ def _kernel_spectrum(nu: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.cos(2.0 * np.pi * np.outer(nu, x)) @ (w * _es_kernel(x))
 
 
-def _fft_grid(freqs: NDArray[np.float64]) -> tuple[float, int] | None:
+def fft_grid(freqs: NDArray[np.float64]) -> tuple[float, int] | None:
     """Return ``(fs, n_fft)`` if ``freqs`` is ``np.fft.rfftfreq(n_fft, 1/fs)``, else None."""
     n_bins = freqs.shape[0]
     if n_bins < 2 or freqs[0] != 0.0:
@@ -89,7 +101,7 @@ def _fft_grid(freqs: NDArray[np.float64]) -> tuple[float, int] | None:
     return None
 
 
-def _image_echogram_spectra(
+def image_echogram_spectra(
     images: NDArray[np.float64],
     knots: NDArray[np.float64],
     points: NDArray[np.float64],
@@ -103,7 +115,7 @@ def _image_echogram_spectra(
     impulse ``knots[i] / (4 pi r)`` at ``r * samples_per_metre`` samples, ``r`` the distance, if
     ``r <= reach[p]``; spread over the taps around it and wrapped modulo ``n_fft`` (circular,
     as sampling the spectrum on the grid does), not yet divided by the kernel's spectrum
-    (:func:`_deconvolution`).
+    (:func:`deconvolution`).
     Distances, amplitudes and the scatter run in one numba kernel (:func:`_scatter_images`): no
     (points x images) array is built. One thread (the FFT too): callers run blocks of points in
     threads (:func:`map_blocks`). Also returns the direct distances ``(n_points,)``.
@@ -115,7 +127,7 @@ def _image_echogram_spectra(
     """
     echograms = np.empty((points.shape[0], knots.shape[1], n_fft), dtype=np.float32)
     clash = _scatter_images(
-        images, knots, points, reach, samples_per_metre, _SPREAD_TABLE, echograms
+        images, knots, points, reach, samples_per_metre, SPREAD_TABLE, echograms
     )
     direct = np.linalg.norm(points - images[0], axis=1)
     if clash >= 0 or np.any(direct == 0.0):
@@ -124,13 +136,13 @@ def _image_echogram_spectra(
 
 
 @numba.njit(cache=True, nogil=True)
-def _combine_with_direct(spectra, weights, delays, gains, step, out):  # pragma: no cover - compiled
+def combine_with_direct(spectra, weights, delays, gains, step, out):  # pragma: no cover - compiled
     r"""Write reflections plus the direct sound, ``(n_points, n_f)``, into ``out``.
 
     ``out[p, f] = sum_m spectra[p, m, f] weights[m, f] + gains[p] exp(-j 2 pi f step delays[p])``:
     the deconvolved, band-weighted reflections plus the exact direct sound in one pass (no
     temporaries). The phasor of bin ``f = aB + b`` is the product of a coarse and a fine one
-    (about :math:`2\sqrt{n_f}` exponentials per point), as :func:`_delay_phasors`.
+    (about :math:`2\sqrt{n_f}` exponentials per point), as :func:`delay_phasors`.
     """
     n_points, n_cols, n_f = spectra.shape
     width = int(np.ceil(np.sqrt(n_f)))
@@ -150,7 +162,7 @@ def _combine_with_direct(spectra, weights, delays, gains, step, out):  # pragma:
 
 
 @numba.njit(cache=True, nogil=True)
-def _combine_components(spectra, coef, direct, out):  # pragma: no cover - compiled
+def combine_components(spectra, coef, direct, out):  # pragma: no cover - compiled
     """``out[l, f] = direct[l, f] + sum_m spectra[l, f, m] * coef[f, m]``, summed in complex128.
 
     The component echograms' spectra (complex64, columns last) times each column's spectrum
@@ -238,7 +250,7 @@ def _scatter_images(
     return clash
 
 
-def _component_echogram_spectra(
+def component_echogram_spectra(
     paths: tuple[NDArray, ...],
     weights: NDArray[np.float64],
     exact: tuple[NDArray, ...],
@@ -256,15 +268,15 @@ def _component_echogram_spectra(
     (``K`` component weights of its direction); a path of ``exact`` adds to column ``J * K + j``
     each corner's measured impulse response (``responses`` ``(n_dirs, L)``) starting at that
     corner's own ``position[p, c]``, times ``bary[p, c] * base[p, j]``. Spread and wrapped as
-    :func:`_image_echogram_spectra`, not deconvolved; one thread (callers split rows with
+    :func:`image_echogram_spectra`, not deconvolved; one thread (callers split rows with
     :func:`map_blocks`).
     """
     n_knots = paths[1].shape[1]
     n_comp = weights.shape[1]
     # Columns last: a tap updates contiguous memory; the FFT runs down the sample axis.
-    echograms = np.zeros((n_rows, n_fft + _SPREAD_TAPS, n_knots * (n_comp + 1)), dtype=np.float32)
-    _scatter_components(*paths, weights, _SPREAD_TABLE, echograms)
-    _scatter_responses(*exact, responses, _SPREAD_TABLE, echograms, n_knots * n_comp)
+    echograms = np.zeros((n_rows, n_fft + SPREAD_TAPS, n_knots * (n_comp + 1)), dtype=np.float32)
+    _scatter_components(*paths, weights, SPREAD_TABLE, echograms)
+    _scatter_responses(*exact, responses, SPREAD_TABLE, echograms, n_knots * n_comp)
     return sp_fft.rfft(echograms[:, :n_fft], axis=1)
 
 
@@ -325,7 +337,7 @@ def _scatter_responses(
 def _scatter_components(
     position, base, corner, bary, rows, weights, table, out
 ):  # pragma: no cover - compiled
-    """Scatter for :func:`_component_echogram_spectra` into ``out`` ``(rows, n_fft + taps, M)``.
+    """Scatter for :func:`component_echogram_spectra` into ``out`` ``(rows, n_fft + taps, M)``.
 
     ``out`` (float32, zeroed) has the columns of a sample side by side, so a tap updates
     contiguous memory; the ``taps`` samples past ``n_fft`` are folded back at the end of each
@@ -366,7 +378,7 @@ def _scatter_components(
 
 
 @functools.lru_cache(maxsize=8)
-def _deconvolution(n_fft: int) -> NDArray[np.float64]:
+def deconvolution(n_fft: int) -> NDArray[np.float64]:
     """Reciprocal kernel spectrum on the bins of an ``n_fft`` grid, ``(n_fft // 2 + 1,)``.
 
     A pure function of ``n_fft``, cached (read-only result).
@@ -376,7 +388,7 @@ def _deconvolution(n_fft: int) -> NDArray[np.float64]:
     return out
 
 
-def _delay_phasors(
+def delay_phasors(
     delays: NDArray[np.float64], freqs: NDArray[np.float64]
 ) -> NDArray[np.complex128]:
     r""":math:`e^{-j 2\pi f \tau}` ``(n, n_freqs)`` on a uniform grid ``freqs = k \Delta f``.

@@ -13,7 +13,7 @@ import scipy.fft as sp_fft
 from numpy.typing import NDArray
 
 from acoustics import late_tail
-from acoustics.echogram import _fft_grid
+from acoustics.echogram import fft_grid
 from acoustics.heads import HeadModel
 from acoustics.hrtf import MeasuredHRTF
 from acoustics.late_tail import (
@@ -50,7 +50,7 @@ def coarse_grid(
     smallest dimension (the order-``max_order + 1`` image along that axis is never farther),
     or ``transition_ms``, plus a margin for the heads' and drivers' own responses.
     """
-    grid = _fft_grid(f)
+    grid = fft_grid(f)
     if grid is None:
         return None
     fs, n_fft = grid
@@ -121,7 +121,7 @@ def add_tails(
     t60 = decay_times(room, c=c)
     if not np.any(t60 > 0):
         return
-    grid = _fft_grid(f)
+    grid = fft_grid(f)
     fs = grid[0] if grid is not None else synthesis_rate(f)
     bins = late_tail.stft_bins(fs)
     driver_cov = diffuse_driver_covariance(device, bins, c)

@@ -100,15 +100,15 @@ from acoustics._validate import (
     as_speed_of_sound,
 )
 from acoustics.echogram import (
-    _ECHOGRAM_ELEMENTS,
-    _SPREAD_TAPS,
-    _combine_components,
-    _combine_with_direct,
-    _component_echogram_spectra,
-    _deconvolution,
-    _delay_phasors,
-    _fft_grid,
-    _image_echogram_spectra,
+    ECHOGRAM_ELEMENTS,
+    SPREAD_TAPS,
+    combine_components,
+    combine_with_direct,
+    component_echogram_spectra,
+    deconvolution,
+    delay_phasors,
+    fft_grid,
+    image_echogram_spectra,
     map_blocks,
     map_tasks,
 )
@@ -329,7 +329,7 @@ def _ear_early(
         return pressure.reshape(x_l.shape[0], 2, p_d.shape[0], f.shape[0])
     air = _air_amplitude(room, f)
     if hrtf_components is not None:
-        grid = _fft_grid(f)
+        grid = fft_grid(f)
         problems = [
             (not omni, "omnidirectional drivers"),
             (grid is None, "freqs on an FFT grid (np.fft.rfftfreq)"),
@@ -491,7 +491,7 @@ def _point_early(
     """Image-source part ``(n_points, n_drivers, n_freqs)`` at points, within ``reach``."""
     air = _air_amplitude(room, f)
     out = np.zeros((x.shape[0], p_d.shape[0], f.shape[0]), dtype=np.complex128)
-    grid = _fft_grid(f) if method == "auto" else None  # "exact": the frequency-domain sum
+    grid = fft_grid(f) if method == "auto" else None  # "exact": the frequency-domain sum
     for d, driver in enumerate(device.drivers):
         reach_d = None if reach is None else reach[:, d]
         if grid is not None and air is None and isinstance(driver.directivity, Omni):
@@ -600,21 +600,21 @@ def _point_transfer_time_domain(
         weights = np.ones((1, freqs.shape[0]))
     else:
         weights = band_weights(freqs)
-    weights = weights * _deconvolution(n_fft)[None, :]
+    weights = weights * deconvolution(n_fft)[None, :]
     out = np.empty((points.shape[0], freqs.shape[0]), dtype=np.complex128) if out is None else out
     reach = np.full(points.shape[0], np.inf) if reach is None else reach
 
     def block(sl: slice) -> None:
-        spectra, direct = _image_echogram_spectra(
+        spectra, direct = image_echogram_spectra(
             images.positions, knots, points[sl], reach[sl], fs / c, n_fft
         )
         # The reflections deconvolved and band-weighted, plus the direct sound exactly.
-        _combine_with_direct(
+        combine_with_direct(
             spectra, weights, direct / c, 1.0 / (4.0 * np.pi * direct), freqs[1], out[sl]
         )
 
     # Blocks of about a megabyte of echograms: the temporaries stay in cache.
-    map_blocks(block, points.shape[0], max(1, _ECHOGRAM_ELEMENTS // (4 * knots.shape[1] * n_fft)))
+    map_blocks(block, points.shape[0], max(1, ECHOGRAM_ELEMENTS // (4 * knots.shape[1] * n_fft)))
     return out
 
 
@@ -692,10 +692,10 @@ class _NearestHRTF:
         distance = outside_head(positions, self.head.radius)
         d = self.model.nearest(positions)
         delay = distance[:, None] / self.c + self.model.onsets[d]  # (n, 2)
-        if _fft_grid(self.freqs) is None:
+        if fft_grid(self.freqs) is None:
             phase = np.exp(-2j * np.pi * delay[:, :, None] * self.freqs[None, None, :])
         else:  # uniform bins: products of two short tables of exponentials
-            phase = _delay_phasors(delay.ravel(), self.freqs).reshape(*delay.shape, -1)
+            phase = delay_phasors(delay.ravel(), self.freqs).reshape(*delay.shape, -1)
         out = self.model.aligned[d] * phase / (4.0 * np.pi * distance[:, None, None])
         return np.ascontiguousarray(out.transpose(1, 0, 2))
 
@@ -728,7 +728,7 @@ def _leading_eigenvectors(gram: NDArray[np.float64], k: int) -> NDArray[np.float
 def _aligned_spectra(head: MeasuredHRTF, freqs: NDArray[np.float64]) -> NDArray[np.complex128]:
     r"""Return :math:`g H_{d,e}(f) e^{+j2\pi f\tau_{d,e}}` ``(n_dirs, 2, n_freqs)`` on ``freqs``."""
     hs = head.hrir_set
-    onset = _delay_phasors(-head.onsets.ravel(), freqs).reshape(*head.onsets.shape, -1)
+    onset = delay_phasors(-head.onsets.ravel(), freqs).reshape(*head.onsets.shape, -1)
     return _dtft(hs.hrirs, freqs, hs.fs) * onset * head.gain
 
 
@@ -755,7 +755,7 @@ def _ear_transfer_measured_grouped(
         triangulation = SphericalTriangulation(model.directions)
     constant = np.allclose(room.absorption, room.absorption[:, :1])
     bands = np.ones((1, n_f)) if constant else band_weights(freqs)
-    deconv = _deconvolution(n_fft)
+    deconv = deconvolution(n_fft)
     # Combination of each ear's echogram columns: (knot j, component k), bands x component x 1/phi,
     # then one column per knot of the exact paths' responses, bands x 1/phi.
     coef = [
@@ -769,13 +769,13 @@ def _ear_transfer_measured_grouped(
     ]  # each (n_f, columns)
     responses = model.impulse_responses(fs)
     exact_order = _EXACT_ORDER
-    if responses is None or responses.shape[-1] + _SPREAD_TAPS >= n_fft:
+    if responses is None or responses.shape[-1] + SPREAD_TAPS >= n_fft:
         exact_order = -1  # another rate, or a grid shorter than a response: components only
         responses = np.zeros((2, 1, 1))
     n_cols = coef[0].shape[1]
     n_l = x_l.shape[0]
     out = np.empty((n_l, 2, p_d.shape[0], n_f), dtype=np.complex128)
-    block = max(1, _ECHOGRAM_ELEMENTS // (n_cols * n_fft))  # listeners per echogram block
+    block = max(1, ECHOGRAM_ELEMENTS // (n_cols * n_fft))  # listeners per echogram block
     tasks = []
     for d in range(p_d.shape[0]):
         images = image_sources(room, p_d[d])
@@ -891,7 +891,7 @@ def _grouped_block(
         rows = np.repeat(np.arange(n_block), arrays[0].shape[1])
         return (*block, rows)
 
-    spectra = _component_echogram_spectra(
+    spectra = component_echogram_spectra(
         flat(paths), weights, flat(exact), responses, n_block, n_fft
     )
-    _combine_components(spectra, coef, direct[listeners], out[listeners])
+    combine_components(spectra, coef, direct[listeners], out[listeners])

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from acoustics.echogram import (
-    _SPREAD_OFFSETS,
-    _SPREAD_RESOLUTION,
-    _SPREAD_TABLE,
-    _combine_with_direct,
-    _deconvolution,
-    _delay_phasors,
-    _image_echogram_spectra,
+    SPREAD_OFFSETS,
+    SPREAD_RESOLUTION,
+    SPREAD_TABLE,
+    combine_with_direct,
+    deconvolution,
+    delay_phasors,
+    image_echogram_spectra,
 )
 
 N_FFT = 512
@@ -36,17 +36,17 @@ def _reflections(images, knots, points, reach):
 
 def test_image_kernel_equals_the_plain_scatter_add():
     images, knots, points, reach = _scene()
-    ours, direct = _image_echogram_spectra(images, knots, points, reach, PER_METRE, N_FFT)
+    ours, direct = image_echogram_spectra(images, knots, points, reach, PER_METRE, N_FFT)
     r, amps = _reflections(images, knots, points, reach)
     position = r * PER_METRE
     centre = np.floor(position + 0.5)  # the nearest sample, halves up (as the kernel)
-    q = np.floor((position - centre + 0.5) * _SPREAD_RESOLUTION + 0.5).astype(int)
+    q = np.floor((position - centre + 0.5) * SPREAD_RESOLUTION + 0.5).astype(int)
     echograms = np.zeros((9, 2, N_FFT))
     rows = np.broadcast_to(np.arange(9)[:, None], r.shape)
-    for t, offset in enumerate(_SPREAD_OFFSETS):
+    for t, offset in enumerate(SPREAD_OFFSETS):
         index = (centre.astype(int) + offset) % N_FFT
         for m in range(2):
-            np.add.at(echograms[:, m], (rows, index), _SPREAD_TABLE[q, t] * amps[..., m])
+            np.add.at(echograms[:, m], (rows, index), SPREAD_TABLE[q, t] * amps[..., m])
     expected = np.fft.rfft(echograms.astype(np.float32), axis=-1)
     assert np.allclose(direct, np.linalg.norm(points - images[0], axis=1), rtol=1e-15)
     # Only the order of the float64 sums differs: measured 1.0e-7 of the largest bin (the
@@ -56,8 +56,8 @@ def test_image_kernel_equals_the_plain_scatter_add():
 
 def test_deconvolved_echograms_give_the_exact_delay_spectra():
     images, knots, points, reach = _scene()
-    spectra, _ = _image_echogram_spectra(images, knots, points, reach, PER_METRE, N_FFT)
-    spectra = spectra * _deconvolution(N_FFT)
+    spectra, _ = image_echogram_spectra(images, knots, points, reach, PER_METRE, N_FFT)
+    spectra = spectra * deconvolution(N_FFT)
     r, amps = _reflections(images, knots, points, reach)
     k = np.arange(N_FFT // 2 + 1)
     phasors = np.exp(-2j * np.pi * (r * PER_METRE)[..., None] * k / N_FFT)  # (points, paths, k)
@@ -77,17 +77,17 @@ def test_combination_adds_the_exact_direct_sound():
     weights = rng.uniform(0.5, 2.0, (2, 300))
     delays, gains, step = rng.uniform(1e-3, 2e-2, 4), rng.uniform(0.1, 1.0, 4), 31.25
     out = np.empty((4, 300), dtype=complex)
-    _combine_with_direct(spectra, weights, delays, gains, step, out)
+    combine_with_direct(spectra, weights, delays, gains, step, out)
     freqs = np.arange(300) * step
     expected = np.einsum("pmf,mf->pf", spectra, weights) + gains[:, None] * np.exp(
         -2j * np.pi * freqs * delays[:, None]
     )
     # Measured 8e-15 of the largest value (the phasor's coarse-times-fine product).
     assert np.max(np.abs(out - expected)) < 1e-13 * np.max(np.abs(expected))
-    assert np.allclose(_delay_phasors(delays, freqs), np.exp(-2j * np.pi * freqs * delays[:, None]))
+    assert np.allclose(delay_phasors(delays, freqs), np.exp(-2j * np.pi * freqs * delays[:, None]))
 
 
 def test_a_point_on_an_image_is_refused():
     images, knots, _, reach = _scene()
     with pytest.raises(ValueError, match="coincide"):
-        _image_echogram_spectra(images, knots, images[3:4], reach[:1], PER_METRE, N_FFT)
+        image_echogram_spectra(images, knots, images[3:4], reach[:1], PER_METRE, N_FFT)
