@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from acoustics import room_tables, room_transfer
+from acoustics import room_measured, room_tables
 from acoustics.devices import smart_speaker
 from acoustics.heads import PointEars, RigidSphere
 from acoustics.room import Room
@@ -51,10 +51,10 @@ def test_gridded_echoes_wrap_like_the_sampled_spectrum():
 def test_components_of_the_whole_set_reproduce_the_exact_models(kemar, monkeypatch, exact_order):
     # With as many components as measured directions the factorisation is exact, so the grouped
     # engine differs from the per-path evaluation only by the echogram gridding. Order 2: with
-    # the default _EXACT_ORDER (4) every reflection takes its whole measured response in time
+    # the default EXACT_ORDER (4) every reflection takes its whole measured response in time
     # (measured -80.9 dB nearest, -82.2 dB interpolating); with -1 every one goes through the
     # components (measured -80.3 / -82.1 dB).
-    monkeypatch.setattr(room_transfer, "_EXACT_ORDER", exact_order)
+    monkeypatch.setattr(room_measured, "EXACT_ORDER", exact_order)
     room = Room((5.0, 4.0, 2.5), 0.3, max_order=2, tail="none")
     freqs = np.fft.rfftfreq(1024, 1 / FS)
     args = (room, TWO_OMNI, [[3.4, 1.8, 1.2], [2.5, 3.0, 1.4]], [185.0, 120.0], kemar, freqs)
@@ -73,10 +73,10 @@ def test_few_components_err_by_what_the_set_leaves_out(kemar):
     # later ones the 16 components, which leave out -21.1 dB of the aligned set's energy. So an
     # order-4 room is exact (measured -80.3 dB) and an order-8 room errs by less than the
     # components' residual (measured -28.8 dB: the exact early paths carry most of the energy).
-    assert room_transfer._EXACT_ORDER == 4
+    assert room_measured.EXACT_ORDER == 4
     freqs = np.fft.rfftfreq(2048, 1 / FS)
     band = (freqs >= 100) & (freqs <= 0.4 * FS)
-    residual = room_transfer._MeasuredComponents(kemar, freqs, 16).residual
+    residual = room_measured.MeasuredComponents(kemar, freqs, 16).residual
     residual_db = 10 * np.log10(max(residual))
     assert -23 < residual_db < -20, residual_db
     nmse = {}
