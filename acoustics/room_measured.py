@@ -134,16 +134,17 @@ class NearestHRTF:
     ) -> None:
         self.model = MeasuredComponents(head, freqs, None) if model is None else model
         self.head, self.freqs, self.c = head, freqs, c
+        self.uniform = fft_grid(freqs) is not None  # phases from two short tables if so
 
     def __call__(self, positions: NDArray, *, exact: NDArray[np.bool_]) -> NDArray[np.complex128]:
         """Ear pressures ``(2, n, n_freqs)`` of sources at ``positions`` (listener frame)."""
         distance = outside_head(positions, self.head.radius)
         d = self.model.nearest(positions)
         delay = distance[:, None] / self.c + self.model.onsets[d]  # (n, 2)
-        if fft_grid(self.freqs) is None:
-            phase = np.exp(-2j * np.pi * delay[:, :, None] * self.freqs[None, None, :])
-        else:  # uniform bins: products of two short tables of exponentials
+        if self.uniform:
             phase = delay_phasors(delay.ravel(), self.freqs).reshape(*delay.shape, -1)
+        else:
+            phase = np.exp(-2j * np.pi * delay[:, :, None] * self.freqs[None, None, :])
         out = self.model.aligned[d] * phase / (4.0 * np.pi * distance[:, None, None])
         return np.ascontiguousarray(out.transpose(1, 0, 2))
 

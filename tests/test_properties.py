@@ -46,9 +46,13 @@ values = st.recursive(
 vectors = st.one_of(st.lists(numbers, min_size=3, max_size=3), values)
 
 
-def _key_values(keys, special):
-    """Tables of some of ``keys`` (plausible or arbitrary values) and now and then a stray key."""
-    plausible = {k: special.get(k, values) for k in keys}
+def _key_values(special, keys=None):
+    """Tables of some of ``keys`` (plausible or arbitrary values) and now and then a stray key.
+
+    ``special`` maps keys to their plausible values; ``keys`` (default: those of ``special``)
+    lists every key, the others taking arbitrary values.
+    """
+    plausible = {k: special.get(k, values) for k in (keys or list(special))}
     entries = st.fixed_dictionaries(
         {}, optional={k: st.one_of(v, values) for k, v in plausible.items()}
     )
@@ -57,7 +61,6 @@ def _key_values(keys, special):
 
 
 device_tables = _key_values(
-    ["preset", "position", "yaw_deg", "n_drivers", "length", "angle_deg"],
     {
         "preset": st.sampled_from(["smart_speaker", "stereo_pair", "soundbar", "tv"]),
         "position": vectors,
@@ -65,22 +68,13 @@ device_tables = _key_values(
         "length": numbers,
         "angle_deg": numbers,
     },
+    ["preset", "position", "yaw_deg", "n_drivers", "length", "angle_deg"],
 )
 listener_tables = _key_values(
-    ["position", "yaw_deg", "head"],
     {"position": vectors, "head": st.sampled_from(["sphere", "point", "brown-duda", "ears"])},
+    ["position", "yaw_deg", "head"],
 )
 room_tables = _key_values(
-    [
-        "preset",
-        "dimensions",
-        "absorption",
-        "max_order",
-        "air_absorption",
-        "tail",
-        "scattering",
-        "transition_ms",
-    ],
     {
         "preset": st.sampled_from(["living_room", "bare_room", "studio", "cave"]),
         "dimensions": vectors,
@@ -150,9 +144,12 @@ def test_rooms_are_built_or_refused_by_name(dims, absorption, order):
 @given(position=small_arrays, yaw=st.one_of(numbers, st.text(max_size=2)))
 def test_listeners_are_built_or_refused_by_name(position, yaw):
     try:
-        Listener(position, yaw, PointEars())
+        listener = Listener(position, yaw, PointEars())
     except (ValueError, TypeError) as exc:
         _refused(exc, "position", "yaw_deg")
+    else:
+        assert listener.position.shape == (3,) and np.all(np.isfinite(listener.position))
+        assert np.isfinite(listener.yaw_deg)
 
 
 @SETTINGS

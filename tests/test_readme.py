@@ -35,9 +35,10 @@ def test_every_cited_document_ships():
         for name in tracked
         if name.endswith((".py", ".ipynb", ".md", ".toml")) and (root / name).is_file()
     }
-    unshipped = ("BRIEF.md", "DESIGN.md", "REFERENCES.md", "STYLE.md", "../shared")
+    # The names are built here so that this file does not cite them itself.
+    unshipped = tuple(f"{stem}.md" for stem in ("BRIEF", "DESIGN", "REFERENCES", "STYLE"))
+    unshipped += ("../" + "shared",)
     offenders = [(n, u) for n, text in texts.items() for u in unshipped if u in text]
-    offenders = [(n, u) for n, u in offenders if n != "tests/test_readme.py"]
     assert not offenders, offenders
     cited = {m for text in texts.values() for m in re.findall(r"docs/[a-z_]+\.md", text)}
     assert cited >= {"docs/architecture.md", "docs/conventions.md", "docs/references.md"}
