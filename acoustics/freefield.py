@@ -29,7 +29,11 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from acoustics._validate import (
+from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix, sph_to_cart
+from acoustics.heads import HeadModel
+from acoustics.sources import Device
+from acoustics.transfer import ReceiverDirections, TransferMatrix
+from acoustics.validation import (
     as_float_array,
     as_freqs,
     as_point,
@@ -39,10 +43,6 @@ from acoustics._validate import (
     as_speed_of_sound,
     as_unit_vector,
 )
-from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix, sph_to_cart
-from acoustics.heads import HeadModel
-from acoustics.sources import Device
-from acoustics.transfer import TransferMatrix
 
 __all__ = [
     "ear_transfer_freefield",
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 
-def _driver_frames(
+def driver_frames(
     device: Device, device_position: NDArray[np.float64], device_rotation: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """World positions ``(n_d, 3)`` and driver-to-world rotations ``(n_d, 3, 3)`` of the drivers."""
@@ -61,7 +61,7 @@ def _driver_frames(
     return positions, rotations
 
 
-def _validate_listening(
+def check_listening(
     device, listener_positions, listener_yaws_deg, head, freqs, device_position, device_yaw_deg, c
 ):
     """Validate the arguments shared by the ear-transfer functions; place the drivers.
@@ -84,7 +84,7 @@ def _validate_listening(
     c = as_speed_of_sound(c)
     dev_pos = as_point(device_position, "device_position")
     dev_rot = rotation_matrix(as_real(device_yaw_deg, "device_yaw_deg"))
-    p_d, r_d = _driver_frames(device, dev_pos, dev_rot)
+    p_d, r_d = driver_frames(device, dev_pos, dev_rot)
     return x_l, yaws, f, c, p_d, r_d
 
 
@@ -125,7 +125,7 @@ def ear_transfer_freefield(
     H : (n_listeners, 2, n_drivers, n_freqs) ndarray
         Ears in (left, right) order; pascals per unit source strength.
     """
-    x_l, yaws, f, c, p_d, r_d = _validate_listening(
+    x_l, yaws, f, c, p_d, r_d = check_listening(
         device,
         listener_positions,
         listener_yaws_deg,
@@ -188,12 +188,12 @@ def azimuth_transfer_freefield(
     TransferMatrix
         ``H`` of shape ``(n_azimuths, n_drivers, n_freqs)``, dimensionless (relative to a unit point
         source at the device origin; see the module docstring). Receivers are labelled
-        ``"az=<deg>"``; ``meta["azimuths_deg"]`` holds the angles.
+        ``"az=<deg>"``; ``directions`` holds the angles and ``source_positions`` the drivers.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from acoustics.devices import smart_speaker
+    >>> from acoustics.sources.presets import smart_speaker
     >>> tm = azimuth_transfer_freefield(smart_speaker(), [1000.0], np.arange(-180, 180, 5))
     >>> tm.shape
     (72, 5, 1)
@@ -209,7 +209,7 @@ def azimuth_transfer_freefield(
         raise ValueError(f"elevation_deg must lie in [-90, 90], got {el:g}")
     c = as_speed_of_sound(c)
     u = sph_to_cart(az, el, 1.0)  # (n_a, 3)
-    p_d, r_d = _driver_frames(device, np.zeros(3), np.eye(3))
+    p_d, r_d = driver_frames(device, np.zeros(3), np.eye(3))
     if distance is None:
         h = _far_field(device, f, u, c)
         normalisation = "far field, relative to a unit point source at the device origin"
@@ -233,18 +233,17 @@ def azimuth_transfer_freefield(
     labels = tuple(f"az={a:g}" for a in az)
     if len(set(labels)) != len(labels):
         raise ValueError("azimuths_deg must not repeat an angle")
-    meta = {
-        "model": "free field",
-        "frame": "device",
-        "device": device.name,
-        "azimuths_deg": az.copy(),
-        "driver_positions": p_d.copy(),
-        "elevation_deg": el,
-        "distance": distance,
-        "normalisation": normalisation,
-        "c": c,
-    }
-    return TransferMatrix(h, f, labels, device.driver_names, meta, c=c)
+    meta = {"model": "free field", "device": device.name, "normalisation": normalisation}
+    return TransferMatrix(
+        h,
+        f,
+        labels,
+        device.driver_names,
+        meta,
+        c=c,
+        directions=ReceiverDirections(az, el, distance=distance),
+        source_positions=p_d,
+    )
 
 
 def sphere_quadrature(n_elevations: int = 48) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -311,9 +310,8 @@ def sphere_transfer(
     -------
     TransferMatrix
         Receivers ``"axis"`` then ``"q0"``, ``"q1"``, ...; normalised as the far-field
-        :func:`azimuth_transfer_freefield`. ``meta["directions"]`` holds the unit vectors (axis
-        first) and
-        ``meta["weights"]`` the quadrature weights (0 for the axis, the rest summing to 1).
+        :func:`azimuth_transfer_freefield`. ``directions`` holds the directions (axis first) and
+        their quadrature weights (0 for the axis, the rest summing to 1).
     """
     if not isinstance(device, Device):
         raise TypeError(f"device must be a Device, got {type(device).__name__}")
@@ -325,15 +323,15 @@ def sphere_transfer(
     h = _far_field(device, f, u, c)
     meta = {
         "model": "free field",
-        "frame": "device",
         "device": device.name,
-        "directions": u,
-        "weights": np.concatenate([[0.0], weights]),
         "normalisation": "far field, relative to a unit point source at the device origin",
-        "c": c,
     }
     labels = ("axis",) + tuple(f"q{i}" for i in range(quad.shape[0]))
-    return TransferMatrix(h, f, labels, device.driver_names, meta, c=c)
+    p_d, _ = driver_frames(device, np.zeros(3), np.eye(3))
+    directions = ReceiverDirections.from_vectors(u, weights=np.concatenate([[0.0], weights]))
+    return TransferMatrix(
+        h, f, labels, device.driver_names, meta, c=c, directions=directions, source_positions=p_d
+    )
 
 
 def _far_field(device: Device, freqs: NDArray, directions: NDArray, c: float) -> NDArray:
@@ -341,7 +339,7 @@ def _far_field(device: Device, freqs: NDArray, directions: NDArray, c: float) ->
 
     :math:`D_d(\hat{\mathbf u}) e^{+jk\,\mathbf p_d\cdot\hat{\mathbf u}}` (module docstring).
     """
-    p_d, r_d = _driver_frames(device, np.zeros(3), np.eye(3))
+    p_d, r_d = driver_frames(device, np.zeros(3), np.eye(3))
     k = 2.0 * np.pi * freqs / c
     h = np.empty((directions.shape[0], p_d.shape[0], freqs.shape[0]), dtype=np.complex128)
     for d, driver in enumerate(device.drivers):  # a loop over drivers, vectorized over the rest

@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from acoustics._validate import (
+from acoustics.validation import (
     as_float_array,
     as_point,
     as_positions,

@@ -4,7 +4,7 @@ r"""Bridge to pyroomacoustics: the same shoebox scene simulated by an independen
 :class:`~acoustics.scene.Scene` in a :class:`~acoustics.room.Room`, and
 :func:`pyroomacoustics_rirs` runs its image-source model and converts the impulse responses to the
 conventions of :mod:`acoustics.geometry`, in one place. They exist to cross-check the image-source
-model of :mod:`acoustics.room` / :mod:`acoustics.room_transfer` against an independent
+model of :mod:`acoustics.room` / :mod:`acoustics.room.engines` against an independent
 implementation (Scheibler, Bezzam & Dokmanic, "Pyroomacoustics: a Python package for audio room
 simulation and array processing algorithms", ICASSP 2018; tested against pyroomacoustics 0.10.1 in
 ``tests/acoustics/test_pyroom.py``).
@@ -37,19 +37,20 @@ Measured KEMAR microphones (``directivity="kemar"``)
     pyroomacoustics 0.10.1 reads SOFA files with the ``python-sofa`` package, which soundstage
     does not depend on: ``MeasuredDirectivityFile(kemar_path())`` raises ``ValueError``. The
     bridge gives :class:`pyroomacoustics.directivities.MeasuredDirectivityFile` a reader callback
-    that returns the bundled MIT KEMAR set exactly as :meth:`acoustics.hrtf.MeasuredHRTF.kemar`
-    holds it (read by :func:`acoustics.sofa.read_hrir`, whose directions honour ``ListenerView``;
-    resampled to ``fs`` with the filter gain kept) times its level normalisation
-    :attr:`~acoustics.hrtf.MeasuredHRTF.gain`. Each ear's microphone takes that ear's responses,
-    turned to the listener's yaw by ``Rotation3D([yaw_deg], "z")`` (counter-clockwise from +x, as
-    ours). pyroomacoustics gives every image the response of the **nearest measured direction**
-    (ours interpolates onset-aligned responses over the triangle around it), so the two agree
-    exactly only for sources on measured directions. The microphones sit at the **head centre**:
-    a head-related impulse response belongs to a source position relative to the head centre and
-    already holds each ear's delay and shadowing; microphones at the ears would count the
-    interaural delay (about 255 us) twice. The responses keep the data's bulk latency: they lag
-    ours by :attr:`~acoustics.hrtf.MeasuredHRTF.latency` (0.85 ms, 40.9 samples at 48 kHz), which
-    a comparison removes with :math:`e^{+j 2\pi f t_0}`.
+    that returns the bundled MIT KEMAR set exactly as
+    :meth:`acoustics.heads.hrtf.MeasuredHRTF.kemar` holds it (read by
+    :func:`acoustics.heads.sofa.read_hrir`, whose directions honour ``ListenerView``; resampled to
+    ``fs`` with the filter gain kept) times its level normalisation
+    :attr:`~acoustics.heads.hrtf.MeasuredHRTF.gain`. Each ear's microphone takes that ear's
+    responses, turned to the listener's yaw by ``Rotation3D([yaw_deg], "z")`` (counter-clockwise
+    from +x, as ours). pyroomacoustics gives every image the response of the **nearest measured
+    direction** (ours interpolates onset-aligned responses over the triangle around it), so the two
+    agree exactly only for sources on measured directions. The microphones sit at the **head
+    centre**: a head-related impulse response belongs to a source position relative to the head
+    centre and already holds each ear's delay and shadowing; microphones at the ears would count the
+    interaural delay (about 255 us) twice. The responses keep the data's bulk latency: they lag ours
+    by :attr:`~acoustics.heads.hrtf.MeasuredHRTF.latency` (0.85 ms, 40.9 samples at 48 kHz), which a
+    comparison removes with :math:`e^{+j 2\pi f t_0}`.
 
 Conventions of the responses: converted by :func:`pyroomacoustics_rirs` (its Notes list them).
 """
@@ -67,11 +68,11 @@ import numpy.typing as npt
 import pyroomacoustics as pra
 from numpy.typing import NDArray
 
-from acoustics._validate import as_positions, as_speed_of_sound
 from acoustics.geometry import SPEED_OF_SOUND, rotation_matrix
-from acoustics.room import WALLS, Room, air_attenuation_db_per_m
+from acoustics.room.shoebox import WALLS, Room, air_attenuation_db_per_m
 from acoustics.scene import Listener, Scene
 from acoustics.sources import Omni
+from acoustics.validation import as_positions, as_speed_of_sound
 
 __all__ = [
     "to_pyroomacoustics",
@@ -253,7 +254,7 @@ def pyroomacoustics_rirs(
     h : (n_mics, n_sources, n_taps) ndarray
         Pascals per unit point source, per sample, time 0 at emission: ``np.fft.rfft(h, n)`` with
         ``n >= n_taps`` is the transfer function of
-        :func:`acoustics.room_transfer.point_transfer_room` at ``np.fft.rfftfreq(n, 1 / fs)``
+        :func:`acoustics.room.engines.point_transfer_room` at ``np.fft.rfftfreq(n, 1 / fs)``
         (see :func:`pyroomacoustics_transfer`).
 
     Notes
@@ -346,7 +347,7 @@ def pyroomacoustics_transfer(
     H : (n_mics, n_sources, n_fft // 2 + 1) ndarray
         ``np.fft.rfft(pyroomacoustics_rirs(room_pra, c=c), n_fft)`` at the frequencies
         ``np.fft.rfftfreq(n_fft, 1 / room_pra.fs)``, comparable bin by bin with
-        :func:`acoustics.room_transfer.point_transfer_room` on the same frequencies.
+        :func:`acoustics.room.engines.point_transfer_room` on the same frequencies.
     """
     if isinstance(n_fft, bool) or not isinstance(n_fft, (int, np.integer)) or n_fft < 2:
         raise ValueError(f"n_fft must be an integer >= 2, got {n_fft!r}")
@@ -386,10 +387,10 @@ def _kemar_ears(fs: int) -> tuple[pra.directivities.MeasuredDirectivity, ...]:
 
     Read through pyroomacoustics' :class:`~pyroomacoustics.directivities.MeasuredDirectivityFile`
     with a reader callback (its own reader needs ``python-sofa``) that returns the data of
-    :meth:`acoustics.hrtf.MeasuredHRTF.kemar`: resampled to ``fs`` and scaled by its ``gain``.
+    :meth:`acoustics.heads.hrtf.MeasuredHRTF.kemar`: resampled to ``fs`` and scaled by its ``gain``.
     """
-    from acoustics.hrtf import MeasuredHRTF
-    from acoustics.sofa import kemar_path
+    from acoustics.heads.hrtf import MeasuredHRTF
+    from acoustics.heads.sofa import kemar_path
 
     hrtf = MeasuredHRTF.kemar(fs=fs)
     hs = hrtf.hrir_set

@@ -16,13 +16,23 @@ device's -y, where the driver named ``"left"`` sits.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from acoustics._validate import (
+from acoustics.freefield import azimuth_transfer_freefield, ear_transfer_freefield
+from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix, sph_to_cart
+from acoustics.heads import HeadModel, RigidSphere
+from acoustics.room import Room, image_sources, living_room
+from acoustics.room.engines import RoomMethod, ear_transfer_room, point_transfer_room
+from acoustics.room.late_tail import response_seconds
+from acoustics.sources import Device
+from acoustics.sources.presets import smart_speaker, stereo_pair
+from acoustics.transfer import TransferMatrix
+from acoustics.validation import (
     as_float_array,
     as_freqs,
     as_point,
@@ -30,25 +40,19 @@ from acoustics._validate import (
     as_positive,
     as_real,
 )
-from acoustics.devices import smart_speaker
-from acoustics.freefield import azimuth_transfer_freefield, ear_transfer_freefield
-from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix, sph_to_cart
-from acoustics.heads import HeadModel, RigidSphere
-from acoustics.late_tail import response_seconds
-from acoustics.room import Room, image_sources
-from acoustics.room_transfer import RoomMethod, ear_transfer_room, point_transfer_room
-from acoustics.sources import Device
-from acoustics.transfer import TransferMatrix
 
 __all__ = [
     "Listener",
     "ListenerGrid",
     "Scene",
     "default_scene",
+    "living_room_scene",
     "listener_grid",
     "ear_transfer",
     "azimuth_transfer",
     "impulse_responses",
+    "impulse_response_length",
+    "reference_scene",
     "EAR_LABELS",
 ]
 
@@ -302,6 +306,28 @@ def default_scene(*, head: HeadModel | None = None, distance: float = 2.0) -> Sc
     return Scene(smart_speaker(), listener)
 
 
+def living_room_scene(*, head: HeadModel | None = None, max_order: int | None = None) -> Scene:
+    """Build the demo's room scene: the smart speaker and a listener 2 m away in a living room.
+
+    Parameters
+    ----------
+    head : HeadModel, optional
+        The listener's ear model; a rigid sphere by default.
+    max_order : int, optional
+        Image-source order of the room; :func:`acoustics.room.living_room`'s by default.
+
+    Returns
+    -------
+    Scene
+        :func:`acoustics.room.living_room` as it comes (image sources, then the late tail), the
+        device 0.5 m from the wall at ``x = 0`` facing +x, the listener at ``(2.5, 2.1, 1.1)``
+        facing it (yaw 180 deg).
+    """
+    room = living_room() if max_order is None else living_room(max_order=max_order)
+    listener = Listener((2.5, 2.1, 1.1), 180.0, head or RigidSphere())
+    return Scene(smart_speaker(), listener, room=room, device_position=(0.5, 2.1, 1.1))
+
+
 def ear_transfer(
     scene: Scene,
     freqs: npt.ArrayLike,
@@ -320,7 +346,7 @@ def ear_transfer(
     c : float, optional
         Speed of sound in m/s.
     method : {"auto", "exact"}, optional
-        How a room is evaluated (:func:`acoustics.room_transfer.ear_transfer_room`); free field
+        How a room is evaluated (:func:`acoustics.room.engines.ear_transfer_room`); free field
         is exact either way.
 
     Returns
@@ -414,8 +440,7 @@ def azimuth_transfer(
     free = azimuth_transfer_freefield(
         scene.device, freqs, azimuths_deg, distance=distance, elevation_deg=elevation_deg, c=c
     )
-    az = free.meta["azimuths_deg"]
-    points_device = sph_to_cart(az, free.meta["elevation_deg"], distance)
+    points_device = free.directions.vectors * float(distance)
     points = points_device @ scene.device_rotation.T + scene.device_position
     h = point_transfer_room(
         scene.room,
@@ -429,7 +454,16 @@ def azimuth_transfer(
     reference = greens_function(np.array([float(distance)]), free.freqs, c=c)[0]
     meta = dict(free.meta)
     meta.update(model=f"shoebox, {scene.room.describe()}")
-    return TransferMatrix(h / reference, free.freqs, free.receivers, free.sources, meta, c=c)
+    return TransferMatrix(
+        h / reference,
+        free.freqs,
+        free.receivers,
+        free.sources,
+        meta,
+        c=c,
+        directions=free.directions,
+        source_positions=free.source_positions,
+    )
 
 
 def impulse_responses(
@@ -483,3 +517,55 @@ def impulse_responses(
     n_fft = int(2 ** np.ceil(np.log2(needed)))
     tm = ear_transfer(scene, np.fft.rfftfreq(n_fft, 1.0 / fs), c=c)
     return tm.to_impulse_responses(fs, int(n_taps))
+
+
+def impulse_response_length(
+    scene: Scene, fs: float, *, decay_db: float = 60.0, c: float = SPEED_OF_SOUND
+) -> int:
+    """Return a driver-to-ear impulse-response length in samples long enough for the scene.
+
+    50 ms in free field; in a room, to the last image source of the room's order or until the
+    late tail has decayed by ``decay_db`` (:func:`acoustics.room.late_tail.response_seconds`),
+    whichever is later.
+
+    Parameters
+    ----------
+    scene : Scene
+        Free field or a room.
+    fs : float
+        Sampling rate in Hz.
+    decay_db : float, optional
+        Decay of the late tail to keep, in dB.
+    c : float, optional
+        Speed of sound in m/s.
+    """
+    if not isinstance(scene, Scene):
+        raise TypeError(f"scene must be a Scene, got {type(scene).__name__}")
+    fs = as_positive(fs, "fs")
+    if scene.room is None:
+        return int(0.05 * fs)
+    # The farthest image of order N is under (N + 2) room diagonals away (bound, not exact).
+    images = (scene.room.max_order + 2) * np.linalg.norm(scene.room.dimensions) / c
+    tail = response_seconds(scene.room, decay_db=as_positive(decay_db, "decay_db"), c=c)
+    return int(np.ceil(max(images, tail) * fs))
+
+
+def reference_scene(scene: Scene) -> Scene:
+    """Return the hi-fi reference of a scene: a +-30 deg stereo pair in the same place and room.
+
+    The pair is at the listener's horizontal distance from the device, turned to face the
+    listener; a ValueError names the scene when the pair does not fit in the room.
+    """
+    if not isinstance(scene, Scene) or not isinstance(scene.listener, Listener):
+        raise ValueError("scene must be a Scene with a single Listener")
+    lis = scene.listener
+    offset = lis.position - scene.device_position
+    distance = float(np.linalg.norm(offset[:2]))
+    pair = stereo_pair(listener_distance=distance)
+    yaw = float(np.rad2deg(np.arctan2(offset[1], offset[0])))
+    try:
+        return dataclasses.replace(scene, device=pair, device_yaw_deg=yaw)
+    except ValueError as exc:
+        raise ValueError(
+            f"scene: the reference stereo pair does not fit in the room ({exc})"
+        ) from exc

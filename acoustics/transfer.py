@@ -5,6 +5,10 @@ receivers (ears, points on an arc, listener positions), ``H[receiver, source, fr
 the frequencies, the labels of both axes and a record of the model that made it (``meta``). It is
 immutable: its arrays are read-only copies.
 
+What another module relies on is a typed field, never a ``meta`` key: the speed of sound ``c``,
+the receivers' directions and quadrature weights (:class:`ReceiverDirections`, for beam patterns and
+directivity factors) and the drivers' positions in the device frame. ``meta`` is provenance only.
+
 Shapes follow docs/conventions.md: ``H`` is ``(n_receivers, n_sources, n_freqs)``; filters ``W`` are
 ``(n_sources, n_inputs, n_freqs)``; :meth:`TransferMatrix.apply` gives ``(n_receivers, n_inputs,
 n_freqs)``; impulse responses are ``(n_receivers, n_sources, n_taps)``.
@@ -21,10 +25,18 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from acoustics._validate import as_complex_array, as_freqs, as_positive, as_speed_of_sound
-from acoustics.geometry import SPEED_OF_SOUND
+from acoustics.geometry import SPEED_OF_SOUND, cart_to_sph, sph_to_cart
+from acoustics.validation import (
+    as_complex_array,
+    as_float_array,
+    as_freqs,
+    as_int,
+    as_positions,
+    as_positive,
+    as_speed_of_sound,
+)
 
-__all__ = ["TransferMatrix"]
+__all__ = ["ReceiverDirections", "TransferMatrix"]
 
 
 def _labels(value: Sequence[str], name: str, size: int) -> tuple[str, ...]:
@@ -38,6 +50,108 @@ def _labels(value: Sequence[str], name: str, size: int) -> tuple[str, ...]:
     if len(set(labels)) != len(labels):
         raise ValueError(f"{name} must be unique, got duplicates in {labels!r:.80}")
     return labels
+
+
+@dataclass(frozen=True, eq=False)
+class ReceiverDirections:
+    """The directions of a TransferMatrix's receivers from the device, in the device frame.
+
+    Beam patterns (:func:`acoustics.scene.azimuth_transfer`) put their receivers on an arc and
+    directivity factors (:func:`acoustics.freefield.sphere_transfer`) on a sphere quadrature; the
+    code that reads those patterns back needs the angles and weights, so they travel here.
+
+    Parameters
+    ----------
+    azimuths_deg : (n_receivers,) array_like
+        Azimuth of each receiver in degrees, counter-clockwise from the device's axis (+90 its
+        left), as given (not wrapped).
+    elevations_deg : (n_receivers,) array_like or float
+        Elevation of each receiver in degrees, in [-90, 90]; a float applies to all.
+    distance : float, optional
+        Radius in metres of the receivers from the device origin; ``None`` is the far field.
+    weights : (n_receivers,) array_like, optional
+        Quadrature weights for averages over the sphere (non-negative, summing to 1).
+
+    Examples
+    --------
+    >>> d = ReceiverDirections([0.0, 90.0], 0.0)
+    >>> d.vectors.round(12)
+    array([[1., 0., 0.],
+           [0., 1., 0.]])
+    """
+
+    azimuths_deg: NDArray[np.float64]
+    elevations_deg: NDArray[np.float64]
+    distance: float | None = None
+    weights: NDArray[np.float64] | None = None
+
+    def __post_init__(self) -> None:
+        az = np.atleast_1d(as_float_array(self.azimuths_deg, "azimuths_deg")).copy()
+        if az.ndim != 1:
+            raise ValueError(f"azimuths_deg must be 1-D, got shape {az.shape}")
+        el = as_float_array(self.elevations_deg, "elevations_deg")
+        if el.ndim == 0:
+            el = np.full(az.shape, float(el))
+        if el.shape != az.shape:
+            raise ValueError(f"elevations_deg must have shape {az.shape}, got {el.shape}")
+        el = el.copy()
+        if np.any(np.abs(el) > 90.0):
+            raise ValueError(f"elevations_deg must lie in [-90, 90], got {np.abs(el).max():g}")
+        distance = None if self.distance is None else as_positive(self.distance, "distance")
+        weights = self.weights
+        if weights is not None:
+            weights = as_float_array(weights, "weights").copy()
+            if weights.shape != az.shape:
+                raise ValueError(f"weights must have shape {az.shape}, got {weights.shape}")
+            if np.any(weights < 0) or not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-9):
+                raise ValueError(
+                    f"weights must be non-negative and sum to 1, got a sum of {weights.sum():.12g}"
+                )
+            weights.flags.writeable = False
+        az.flags.writeable = False
+        el.flags.writeable = False
+        object.__setattr__(self, "azimuths_deg", az)
+        object.__setattr__(self, "elevations_deg", el)
+        object.__setattr__(self, "distance", distance)
+        object.__setattr__(self, "weights", weights)
+
+    @classmethod
+    def from_vectors(
+        cls,
+        vectors: npt.ArrayLike,
+        *,
+        distance: float | None = None,
+        weights: npt.ArrayLike | None = None,
+    ) -> ReceiverDirections:
+        """Directions from ``(n, 3)`` vectors in the device frame (normalised here)."""
+        v = as_positions(vectors, "vectors")
+        if np.any(np.linalg.norm(v, axis=1) == 0):
+            raise ValueError("vectors must be non-zero")
+        az, el, _ = cart_to_sph(v)
+        return cls(az, el, distance=distance, weights=weights)
+
+    def __len__(self) -> int:
+        return int(self.azimuths_deg.shape[0])
+
+    @property
+    def vectors(self) -> NDArray[np.float64]:
+        """``(n_receivers, 3)`` unit vectors in the device frame."""
+        return sph_to_cart(self.azimuths_deg, self.elevations_deg, 1.0)
+
+    def take(self, indices: Sequence[int]) -> ReceiverDirections:
+        """The directions of the receivers ``indices``, in that order.
+
+        Quadrature weights belong to the whole set, so a subset that drops any receiver loses
+        them (a part of a quadrature is no quadrature).
+        """
+        idx = np.asarray(indices, dtype=int)
+        keep = self.weights if sorted(idx.tolist()) == list(range(len(self))) else None
+        return ReceiverDirections(
+            self.azimuths_deg[idx],
+            self.elevations_deg[idx],
+            distance=self.distance,
+            weights=None if keep is None else keep[idx],
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,6 +174,11 @@ class TransferMatrix:
     c : float, optional
         The speed of sound in m/s the responses were computed with (their delays and
         wavenumbers assume it).
+    directions : ReceiverDirections, optional
+        The receivers' directions from the device (beam patterns, sphere quadratures); one per
+        receiver.
+    source_positions : (n_sources, 3) array_like, optional
+        The sources' positions in metres in the device frame (drivers), when the model knows them.
 
     Examples
     --------
@@ -75,6 +194,8 @@ class TransferMatrix:
     sources: tuple[str, ...]
     meta: Mapping[str, Any] = field(default_factory=dict)
     c: float = SPEED_OF_SOUND
+    directions: ReceiverDirections | None = None
+    source_positions: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         h = as_complex_array(self.H, "H")  # a new array (astype copies): no second copy
@@ -99,6 +220,24 @@ class TransferMatrix:
         object.__setattr__(self, "sources", sources)
         object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
         object.__setattr__(self, "c", as_speed_of_sound(self.c))
+        if self.directions is not None:
+            if not isinstance(self.directions, ReceiverDirections):
+                raise TypeError(
+                    f"directions must be a ReceiverDirections, got {type(self.directions).__name__}"
+                )
+            if len(self.directions) != h.shape[0]:
+                raise ValueError(
+                    f"directions must hold one direction per receiver ({h.shape[0]}), "
+                    f"got {len(self.directions)}"
+                )
+        if self.source_positions is not None:
+            pos = as_positions(self.source_positions, "source_positions").copy()
+            if pos.shape[0] != h.shape[1]:
+                raise ValueError(
+                    f"source_positions must have shape ({h.shape[1]}, 3), got {pos.shape}"
+                )
+            pos.flags.writeable = False
+            object.__setattr__(self, "source_positions", pos)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -146,6 +285,10 @@ class TransferMatrix:
             tuple(self.sources[i] for i in s_idx),
             self.meta,
             self.c,
+            directions=None if self.directions is None else self.directions.take(r_idx),
+            source_positions=(
+                None if self.source_positions is None else self.source_positions[s_idx]
+            ),
         )
 
     @staticmethod
@@ -202,8 +345,7 @@ class TransferMatrix:
         h : (n_receivers, n_sources, n_taps) ndarray
         """
         fs = as_positive(fs, "fs")
-        if isinstance(n_taps, bool) or not isinstance(n_taps, (int, np.integer)) or n_taps < 1:
-            raise ValueError(f"n_taps must be a positive integer, got {n_taps!r}")
+        n_taps = as_int(n_taps, "n_taps", 1)
         n_bins = self.freqs.shape[0]
         n_fft = None
         for candidate in (2 * (n_bins - 1), 2 * n_bins - 1):

@@ -8,13 +8,14 @@ and path, for the three paths left, right and centre, already phase-aligned, so 
 .. math:: y_d = \sum_{p \in \{L, R, C\}} h_{d,p} * x_p, \qquad (x_L, x_R, x_C) = \mathrm{upmix}(s).
 
 :func:`design_chain` builds it for a :class:`~acoustics.scene.Scene` from the designs of
-:mod:`design.virtualization`, :mod:`design.ctc` and :mod:`design.beamforming` (designed on the
-scene's direct sound, i.e. the scene without its room: the room is what the evaluation judges
-them in). The comparison chains are chains too: :func:`matrix_mixing_chain` and
-:func:`stereo_chain`. :func:`render` renders offline (:func:`design.convolution.convolve`), and
-:class:`design.streaming.StreamingRenderer` in blocks, equal to offline after the upmix's
-latency. :func:`binaural_preview` gives the ear signals of the scene's
-listener for a chain and for a reference stereo pair in the same room.
+:mod:`design.filters.virtualization`, :mod:`design.filters.ctc` and
+:mod:`design.filters.beamforming` (designed on the scene's direct sound, i.e. the scene without its
+room: the room is what the evaluation judges them in). The comparison chains are chains too:
+:func:`matrix_mixing_chain` and :func:`stereo_chain`. :func:`render` renders offline
+(:func:`design.render.convolution.convolve`), and :class:`design.render.streaming.StreamingRenderer`
+in blocks, equal to offline after the upmix's latency.
+:func:`design.evaluation.preview.binaural_preview` gives the ear signals of the scene's listener
+for a chain and for a reference stereo pair in the same room.
 """
 
 from __future__ import annotations
@@ -29,14 +30,14 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from acoustics._validate import as_positive
 from acoustics.geometry import DEFAULT_FS
-from acoustics.scene import Listener, Scene, azimuth_transfer, ear_transfer, impulse_responses
-from design.audio import as_audio
-from design.convolution import Precision, convolve
+from acoustics.scene import Listener, Scene, azimuth_transfer, ear_transfer
+from acoustics.validation import as_positive
+from design.render.audio import as_audio
+from design.render.convolution import Precision, convolve
 
 if TYPE_CHECKING:  # the upmix module is imported where it is used
-    from design.upmix import UpmixMethod
+    from design.render.upmix import UpmixMethod
 
 __all__ = [
     "Chain",
@@ -46,13 +47,14 @@ __all__ = [
     "design_chain",
     "midrange_target_db",
     "render",
+    "path_signals",
     "filter_response",
     "stereo_chain",
     "matrix_mixing_chain",
-    "binaural_preview",
 ]
 
-#: Keywords of :func:`design.beamforming.null_beam` that ``design_chain(beam_options=...)`` passes.
+#: Keywords of :func:`design.filters.beamforming.null_beam` that
+#: ``design_chain(beam_options=...)`` passes.
 _BEAM_OPTIONS = (
     "null_depth_db",
     "lobe_half_width_deg",
@@ -96,7 +98,7 @@ class DesignTargets:
         The beam's null depth (dB below on-axis), lobe half-width and tolerance, WNG floor.
     beam_softened : bool
         Whether the geometry could not meet the beam's lobe, nulls and WNG floor together, so
-        that they became objectives (:func:`design.beamforming.null_beam`, ``"auto"``).
+        that they became objectives (:func:`design.filters.beamforming.null_beam`, ``"auto"``).
     beam_null_depth_db : (n_beam,) ndarray
         Achieved: the louder of +-90 deg, dB below on-axis (positive is a null).
     beam_lobe_drop_db : (n_beam,) ndarray
@@ -134,7 +136,7 @@ class Chain:
     filters : (n_drivers, 3, n_taps) ndarray
         FIR filter per driver for the left, right and centre paths (:data:`PATHS`), aligned.
     upmix : str or None
-        Upmix method of :func:`design.upmix.upmix_lrc`; ``None`` feeds left and right as they
+        Upmix method of :func:`design.render.upmix.upmix_lrc`; ``None`` feeds left and right as they
         are and the centre path silence.
     upmix_options : dict
         Keyword arguments of the upmix.
@@ -191,7 +193,7 @@ def _check_upmix(upmix: str | None, options: dict[str, Any] | None) -> None:
     import inspect
     import typing
 
-    from design.upmix import UpmixMethod, upmix_lrc
+    from design.render.upmix import UpmixMethod, upmix_lrc
 
     methods = typing.get_args(UpmixMethod)
     if upmix is not None and (not isinstance(upmix, str) or upmix not in methods):
@@ -233,7 +235,7 @@ def design_chain(
     n_taps : int, optional
         FIR length of every filter; the modelling delay is ``n_taps // 2``.
     target_db : callable, float or None, optional
-        Target cancellation curve for :func:`design.ctc.target_cancellation`;
+        Target cancellation curve for :func:`design.filters.ctc.target_cancellation`;
         :func:`midrange_target_db` by default.
     gain_limit_db : float, optional
         Per-driver gain limit of the CTC in dB re the inverse of the strongest driver-to-ear path
@@ -242,10 +244,10 @@ def design_chain(
         objective there), ``Chain.targets`` reports the achieved separation and the bins that
         fell short, and a ``UserWarning`` says so.
     virtual_azimuth_deg : float, optional
-        Angle of the virtual loudspeakers (:func:`design.virtualization.fit_virtualizer`, on the
-        scene listener's head model).
+        Angle of the virtual loudspeakers (:func:`design.filters.virtualization.fit_virtualizer`, on
+        the scene listener's head model).
     beam_band_hz : (f_lo, f_hi), optional
-        Band of the centre null beam (:func:`design.beamforming.null_beam`); outside it the
+        Band of the centre null beam (:func:`design.filters.beamforming.null_beam`); outside it the
         centre is delay-and-sum, cross-faded (raised cosine) over a sixth of an octave beyond each
         band edge.
     upmix : str or None, optional
@@ -254,7 +256,7 @@ def design_chain(
         Keyword arguments of the upmix.
     beam_options : dict, optional
         The centre beam's effort and shape, keyword arguments of
-        :func:`design.beamforming.null_beam`: ``null_depth_db``, ``lobe_half_width_deg``,
+        :func:`design.filters.beamforming.null_beam`: ``null_depth_db``, ``lobe_half_width_deg``,
         ``lobe_tolerance_db``, ``null_width_deg``, ``wng_floor_db`` (its defaults otherwise).
 
     Returns
@@ -267,10 +269,10 @@ def design_chain(
         of a point source at the listener's distance, 1 / (4 pi r) per unit input.
     """
     from acoustics.freefield import sphere_transfer
-    from design.beamforming import delay_and_sum, null_beam
-    from design.ctc import target_cancellation
-    from design.fir import FilterSet, to_fir
-    from design.virtualization import fit_virtualizer, iir_response
+    from design.filters.beamforming import delay_and_sum, null_beam
+    from design.filters.ctc import target_cancellation
+    from design.filters.fir import FilterSet, to_fir
+    from design.filters.virtualization import fit_virtualizer, iir_response
 
     if not isinstance(scene, Scene):
         raise TypeError(f"scene must be a Scene, got {type(scene).__name__}")
@@ -418,7 +420,7 @@ def _targets(ctc, strongest, gain_limit_db, band_tm, beam, beam_kwargs) -> Desig
     """Return the requested and achieved values of the CTC and the centre beam."""
     import inspect
 
-    from design.beamforming import beam_metrics, beam_response, null_beam
+    from design.filters.beamforming import beam_metrics, beam_response, null_beam
 
     w = np.abs(ctc.filters.W)  # (drivers, inputs, F)
     with np.errstate(divide="ignore"):
@@ -430,7 +432,7 @@ def _targets(ctc, strongest, gain_limit_db, band_tm, beam, beam_kwargs) -> Desig
     }
     requested = defaults | dict(beam_kwargs)
     metrics = beam_metrics(band_tm, beam)
-    az = (np.asarray(band_tm.meta["azimuths_deg"]) + 180.0) % 360.0 - 180.0
+    az = (band_tm.directions.azimuths_deg + 180.0) % 360.0 - 180.0
     y = np.abs(beam_response(band_tm, beam))
     on = y[int(np.argmin(np.abs(az)))]
     lobe = np.abs(az) <= requested["lobe_half_width_deg"]
@@ -461,11 +463,11 @@ def _crossfade(freqs: NDArray, lo: float, hi: float) -> NDArray[np.float64]:
     return 0.5 - 0.5 * np.cos(np.pi * np.minimum(below, above))
 
 
-def _paths(chain: Chain, stereo: NDArray) -> NDArray[np.float64]:
+def path_signals(chain: Chain, stereo: NDArray) -> NDArray[np.float64]:
     """Upmix ``(2, n)`` stereo to the chain's three path signals ``(3, n)``."""
     if chain.upmix is None:
         return np.vstack([stereo, np.zeros((1, stereo.shape[1]))])
-    from design.upmix import upmix_lrc
+    from design.render.upmix import upmix_lrc
 
     left, right, centre = upmix_lrc(stereo, chain.fs, method=chain.upmix, **chain.upmix_options)
     return np.vstack([left, right, centre])
@@ -483,9 +485,10 @@ def render(
     stereo : (2, n_samples) array_like
         Input, channels first.
     fs : float
-        Its sampling rate; must equal ``chain.fs`` (resample with :func:`design.audio.resample`).
+        Its sampling rate; must equal ``chain.fs`` (resample with
+        :func:`design.render.audio.resample`).
     precision : {"float64", "float32"}, optional
-        Arithmetic of the convolution (:func:`design.convolution.convolve`): ``"float32"`` is
+        Arithmetic of the convolution (:func:`design.render.convolution.convolve`): ``"float32"`` is
         faster and deviates by about 3e-7 of the feeds' peak.
 
     Returns
@@ -498,12 +501,12 @@ def render(
     x = as_audio(stereo, "stereo", channels=2)
     if as_positive(fs, "fs") != chain.fs:
         raise ValueError(f"fs must equal the chain's {chain.fs:g} Hz, got {fs:g}; resample first")
-    return convolve(chain.filters, _paths(chain, x), precision=precision)
+    return convolve(chain.filters, path_signals(chain, x), precision=precision)
 
 
 def filter_response(chain: Chain, freqs: npt.ArrayLike) -> NDArray[np.complex128]:
     """Return the chain's filters at ``freqs``, ``(n_drivers, 3, n_freqs)`` (their DTFT)."""
-    from design.fir import FIRFilterSet, frequency_response
+    from design.filters.fir import FIRFilterSet, frequency_response
 
     fir = FIRFilterSet(chain.filters, chain.fs, PATHS, chain.drivers)
     return frequency_response(fir, freqs).W
@@ -562,7 +565,7 @@ def matrix_mixing_chain(
     fs : float, optional
         Sampling rate in Hz.
     upmix : str, optional
-        Upmix method (:func:`design.upmix.upmix_lrc`).
+        Upmix method (:func:`design.render.upmix.upmix_lrc`).
     centre_gains : (n_drivers,) array_like, optional
         Gains of the centre path; equal gains summing to 1 by default.
     """
@@ -574,81 +577,3 @@ def matrix_mixing_chain(
     h[:, 2, 0] = g
     meta = {"design": "matrix_mixing", "centre_gains": g}
     return Chain("matrix_mixing", fs, scene.device.driver_names, h, upmix=upmix, meta=meta)
-
-
-def binaural_preview(
-    chain: Chain,
-    scene: Scene,
-    stereo: npt.ArrayLike,
-    fs: float,
-    *,
-    reference: bool = True,
-    n_taps: int | None = None,
-) -> dict[str, NDArray[np.float64]]:
-    """Ear signals of the scene's listener for a chain, and for a reference stereo pair.
-
-    Parameters
-    ----------
-    chain : Chain
-        Designed for ``scene.device``.
-    scene : Scene
-        The (true) scene: a single listener, free field or a room.
-    stereo : (2, n_samples) array_like
-        The programme.
-    fs : float
-        Its sampling rate (the chain's).
-    reference : bool, optional
-        Also render the reference: a stereo pair at +-30 deg seen from the listener, at the
-        device's distance, in the same room, fed left and right directly.
-    n_taps : int, optional
-        Length of the driver-to-ear impulse responses; by default long enough for the room.
-
-    Returns
-    -------
-    dict
-        ``"chain"``: ``(2, n)`` left and right ear signals; ``"reference"`` likewise when asked.
-    """
-    if not isinstance(scene.listener, Listener):
-        raise ValueError("scene must have a single Listener for a binaural preview")
-    feeds = render(chain, stereo, fs)
-    taps = n_taps if n_taps is not None else _room_taps(scene, fs)
-    irs = impulse_responses(scene, fs, taps)  # (2, n_drivers, taps)
-    out = {"chain": convolve(irs, feeds)}
-    if reference:
-        pair_scene = _reference_scene(scene)
-        pair_irs = impulse_responses(pair_scene, fs, taps)
-        x = as_audio(stereo, "stereo", channels=2)
-        out["reference"] = convolve(pair_irs, x)
-    return out
-
-
-def _room_taps(scene: Scene, fs: float, *, decay_db: float = 60.0) -> int:
-    """Return impulse-response length: 50 ms in free field, else the room's response length.
-
-    That is to the last image source or until the late tail has decayed by ``decay_db``
-    (:func:`acoustics.late_tail.response_seconds`), whichever is later.
-    """
-    if scene.room is None:
-        return int(0.05 * fs)
-    from acoustics.late_tail import response_seconds
-
-    dims = scene.room.dimensions
-    images = (scene.room.max_order + 2) * np.linalg.norm(dims) / 343.0
-    return int(np.ceil(max(images, response_seconds(scene.room, decay_db=decay_db)) * fs))
-
-
-def _reference_scene(scene: Scene) -> Scene:
-    """Place the hi-fi reference in the same room: a +-30 deg pair at the listener's distance."""
-    from acoustics.devices import stereo_pair
-
-    lis = scene.listener
-    offset = lis.position - scene.device_position
-    distance = float(np.linalg.norm(offset[:2]))
-    pair = stereo_pair(listener_distance=distance)
-    yaw = float(np.rad2deg(np.arctan2(offset[1], offset[0])))
-    try:
-        return dataclasses.replace(scene, device=pair, device_yaw_deg=yaw)
-    except ValueError as exc:
-        raise ValueError(
-            f"scene: the reference stereo pair does not fit in the room ({exc})"
-        ) from exc

@@ -307,8 +307,9 @@ def _prepare_outdir(outdir: Path) -> Path:
 
 def _render(args: argparse.Namespace) -> int:
     """Run the ``render`` subcommand."""
-    from design.audio import read_wav
-    from design.chain import binaural_preview, design_chain, render
+    from design.chain import design_chain, render
+    from design.evaluation.preview import binaural_preview
+    from design.render.audio import read_wav
 
     output = _check_output_file(args.output, "--output", (".wav",))
     binaural = None
@@ -337,7 +338,7 @@ def _write_within_full_scale(path: Path, signal, fs: float, what: str) -> None:
 
     The gain is printed and stored in the file's comment, so the level can be undone.
     """
-    from design.audio import fit_full_scale, write_wav
+    from design.render.audio import fit_full_scale, write_wav
 
     scaled, gain_db = fit_full_scale(signal)
     comment = None
@@ -592,8 +593,8 @@ def _summary(scene, ears, beams) -> dict[str, Any]:
             "resolution_hz": float(ears.freqs[1] - ears.freqs[0]),
         },
         "azimuths_deg": {
-            "min": float(beams.meta["azimuths_deg"].min()),
-            "max": float(beams.meta["azimuths_deg"].max()),
+            "min": float(beams.directions.azimuths_deg.min()),
+            "max": float(beams.directions.azimuths_deg.max()),
             "step": _AZIMUTH_STEP_DEG,
             "frame": "device (0 = on-axis, +90 = device's left)",
         },

@@ -2,10 +2,11 @@
 
 Steps (each shown on a progress bar):
 
-1. the built-in stereo clip, :func:`design.upmix.synthetic_mixture` (a centre voice, instruments
+1. the built-in stereo clip, :func:`design.render.upmix.synthetic_mixture` (a centre voice,
+instruments
    panned hard and part left and right, ambience; nothing downloaded);
 2. the scene: the smart speaker 0.5 m from a living room's wall, a listener 2 m in front, facing
-   it (:func:`living_room_scene`);
+   it (:func:`acoustics.scene.living_room_scene`);
 3. the chain designed for it (:func:`design.chain.design_chain`, on the direct sound) and the
    matrix-mixing baseline;
 4. driver feeds of both (WAV, one channel per driver);
@@ -28,30 +29,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-__all__ = ["living_room_scene", "run_main_job"]
+__all__ = ["run_main_job"]
 
 FS = 48000.0
 CLIP_SECONDS = 6.0
-
-
-def living_room_scene(*, head=None, max_order: int | None = None):
-    """Return the demo's scene: the smart speaker and a listener 2 m away in a living room.
-
-    The room is :func:`acoustics.room.living_room` as it comes (the hybrid model: image
-    sources, then the late tail); ``max_order`` overrides its image-source order.
-    """
-    from acoustics.devices import smart_speaker
-    from acoustics.heads import RigidSphere
-    from acoustics.room import living_room
-    from acoustics.scene import Listener, Scene
-
-    listener = Listener((2.5, 2.1, 1.1), 180.0, RigidSphere() if head is None else head)
-    return Scene(
-        smart_speaker(),
-        listener,
-        room=living_room() if max_order is None else living_room(max_order=max_order),
-        device_position=(0.5, 2.1, 1.1),
-    )
 
 
 def _separation_db(chain, scene) -> dict[str, float]:
@@ -79,11 +60,13 @@ def run_main_job(outdir: Path, *, head=None, progress: bool = False) -> list[Pat
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from design.audio import fit_full_scale, write_wav
-    from design.chain import binaural_preview, design_chain, matrix_mixing_chain, render
-    from design.fir import FIRFilterSet
+    from acoustics.scene import living_room_scene
+    from design.chain import design_chain, matrix_mixing_chain, render
+    from design.evaluation.preview import binaural_preview
+    from design.filters.fir import FIRFilterSet
     from design.plot import plot_filters
-    from design.upmix import synthetic_mixture
+    from design.render.audio import fit_full_scale, write_wav
+    from design.render.upmix import synthetic_mixture
 
     start = time.perf_counter()
     written: list[Path] = []

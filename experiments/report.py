@@ -124,7 +124,7 @@ def _segments_text(ev) -> list[str]:
         f"of {lo:g}-{hi:g} Hz, averaged over hard left and hard right, summarized by the median "
         "and the 10th percentile (p10) over the bands; the *CTC* separation divides out the "
         "crosstalk a virtualizing chain adds back on purpose. Perceived azimuths come from the "
-        "precedence-aware binaural model (acoustics.localization) on the whole response.",
+        "precedence-aware binaural model (acoustics.metrics.localization) on the whole response.",
         "",
         "A listener is in a system's sweet spot when hard left and hard right are heard within "
         f"{st['azimuth_tolerance_deg']:g} deg of their intended directions and the phantom "
@@ -215,7 +215,7 @@ def _figures(ev, zones, chain, scene, outdir: Path) -> list[Path]:
     from design.chain import filter_response
     from design.evaluation import SYSTEMS
     from design.plot import plot_beam_map
-    from design.plot_evaluation import (
+    from design.plot.evaluation import (
         plot_depth,
         plot_perceived_azimuth,
         plot_segment_separation,

@@ -192,8 +192,8 @@ def make_head(name: str, *, base_dir: str | os.PathLike | None = None, where: st
     ----------
     name : str
         A name of :data:`HEAD_CHOICES`, or the path of a ``SimpleFreeFieldHRIR`` SOFA file
-        (:meth:`acoustics.hrtf.MeasuredHRTF.from_sofa`), which must span the horizontal plane and
-        have its left ear first.
+        (:meth:`acoustics.heads.hrtf.MeasuredHRTF.from_sofa`), which must span the horizontal plane
+        and have its left ear first.
     base_dir : path-like, optional
         What a relative path is relative to (default: the working directory).
     where : str, optional
@@ -202,7 +202,7 @@ def make_head(name: str, *, base_dir: str | os.PathLike | None = None, where: st
     from acoustics.heads import BrownDuda, PointEars, RigidSphere
 
     if isinstance(name, str) and name.lower().endswith(".sofa"):
-        from acoustics.hrtf import MeasuredHRTF
+        from acoustics.heads.hrtf import MeasuredHRTF
 
         path = _path(name, where, None if base_dir is None else Path(base_dir))
         return _read_sofa(MeasuredHRTF.from_sofa, path, "an HRIR", where)
@@ -213,7 +213,7 @@ def make_head(name: str, *, base_dir: str | os.PathLike | None = None, where: st
     if name == "brown-duda":
         return BrownDuda()
     if name == "kemar":
-        from acoustics.hrtf import MeasuredHRTF
+        from acoustics.heads.hrtf import MeasuredHRTF
 
         return MeasuredHRTF.kemar()
     raise ValueError(f"{where} must be one of {HEAD_CHOICES} or a .sofa file, got {name!r}")
@@ -242,7 +242,7 @@ def _directivity(table: Mapping[str, Any], where: str, base_dir: Path | None):
                 _number(table["half_angle_deg"], f"{where}.half_angle_deg"),
             )
         if kind == "measured":
-            from acoustics.measured_directivity import MeasuredDirectivity
+            from acoustics.sources.measured import MeasuredDirectivity
 
             path = _path(table["file"], f"{where}.file", base_dir)
             return _read_sofa(MeasuredDirectivity.from_sofa, path, "a directivity", where)
@@ -304,7 +304,7 @@ def build_device(
     -------
     Device
     """
-    from acoustics import devices
+    from acoustics.sources import presets as devices
 
     table = _table(table, where)
     _no_extra(table, _KEYS["device"], where)

@@ -60,8 +60,8 @@ design                  ``design`` ["chain"]: :func:`design.chain.design_chain`,
                         (:func:`design.chain.midrange_target_db`) or ``flat``, with
                         ``target_depth_db`` [20.0]; ``virtual_azimuth_deg`` [30.0];
                         ``beam_band_hz`` [[500.0, 3000.0]]; the beam effort and shape
-                        (:func:`design.beamforming.null_beam`): ``beam_wng_floor_db`` [-10.0],
-                        ``beam_null_depth_db`` [20.0], ``beam_lobe_half_width_deg`` [45.0],
+                        (:func:`design.filters.beamforming.null_beam`): ``beam_wng_floor_db``
+                        [-10.0], ``beam_null_depth_db`` [20.0], ``beam_lobe_half_width_deg`` [45.0],
                         ``beam_null_width_deg`` [0.0].
 evaluation              ``n_pans`` [9], ``band_hz`` [[500.0, 4000.0]], ``early_ms`` [the
                         side-wall rule] (:func:`design.evaluation.evaluate`).

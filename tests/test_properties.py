@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from acoustics.devices import smart_speaker
 from acoustics.heads import PointEars
 from acoustics.room import Room
 from acoustics.scene import Listener, Scene, ear_transfer, listener_grid
-from design.audio import as_audio, fit_full_scale
+from acoustics.sources.presets import smart_speaker
+from design.render.audio import as_audio, fit_full_scale
 
 SETTINGS = settings(
     max_examples=120,

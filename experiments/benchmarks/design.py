@@ -4,8 +4,8 @@ Run with ``python -m experiments.benchmarks.design``. The smart speaker's three 
 (``left``, ``right``, ``top``) and the default listener (rigid sphere), 2049 bins (n_fft 4096 at
 48 kHz), a 20 dB target cancellation curve tapering to 0 dB at the band edges, and a
 per-driver gain limit. soundstage solves each input channel as one stacked second-order cone
-program (:func:`design.ctc.target_cancellation`); the baseline builds one cvxpy Problem per bin
-with complex variables, as a plain loop would. Printed: both times, the ratio, and the relative
+program (:func:`design.filters.ctc.target_cancellation`); the baseline builds one cvxpy Problem per
+bin with complex variables, as a plain loop would. Printed: both times, the ratio, and the relative
 difference of the total objectives (the driver effort summed over bins and both inputs).
 """
 
@@ -17,7 +17,7 @@ import cvxpy as cp
 import numpy as np
 
 from acoustics.scene import default_scene, ear_transfer
-from design.ctc import target_cancellation
+from design.filters.ctc import target_cancellation
 
 FS = 48000.0
 N_FFT = 4096

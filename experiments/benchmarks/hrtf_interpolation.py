@@ -17,9 +17,9 @@ import time
 import numpy as np
 
 from acoustics.geometry import cart_to_sph, greens_function
-from acoustics.hrtf import MeasuredHRTF
-from acoustics.interpolation import SphericalTriangulation
-from acoustics.sofa import HRIRSet
+from acoustics.heads.hrtf import MeasuredHRTF
+from acoustics.heads.interpolation import SphericalTriangulation
+from acoustics.heads.sofa import HRIRSet
 
 FS = 48000
 N_FFT = 2048

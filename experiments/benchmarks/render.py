@@ -3,13 +3,13 @@
 Run with ``python -m experiments.benchmarks.render``. The chain of the default scene
 (:func:`design.chain.design_chain`, 5 drivers x 3 paths x 1024 taps) renders 20 s of the synthetic
 mixture: offline (:func:`design.chain.render`, upmix + multichannel overlap-add) and streaming
-(:class:`design.streaming.StreamingRenderer`, block 256: streaming upmix + partitioned
+(:class:`design.render.streaming.StreamingRenderer`, block 256: streaming upmix + partitioned
 overlap-save), against a naive baseline of one :func:`numpy.convolve` per driver and path in the
 same run (after the same offline upmix). Printed: real-time factors (audio seconds per
 computing second) and the ratios; the agreement of the three outputs; and the two stages of each
 renderer timed alone (upmix, convolution), which shows where the time goes.
 
-The upmix runs in float32 by default (:mod:`design.upmix`); :func:`design.chain.render`'s
+The upmix runs in float32 by default (:mod:`design.render.upmix`); :func:`design.chain.render`'s
 convolution is float64. The line "offline f32" times the same render with the convolution in
 float32 too (``convolve(..., precision="float32")``), and the run prints how far each float32
 result lies from its float64 counterpart, relative to the peak.
@@ -27,11 +27,11 @@ from collections.abc import Callable
 import numpy as np
 
 from acoustics.scene import default_scene
-from design.chain import _paths, design_chain, render
-from design.convolution import PartitionedConvolver, convolve
-from design.mixtures import synthetic_mixture
-from design.streaming import StreamingRenderer, StreamingUpmix
-from design.upmix import upmix_lrc
+from design.chain import design_chain, path_signals, render
+from design.render.convolution import PartitionedConvolver, convolve
+from design.render.mixtures import synthetic_mixture
+from design.render.streaming import StreamingRenderer, StreamingUpmix
+from design.render.upmix import upmix_lrc
 
 FS = 48000.0
 SECONDS = 20.0
@@ -41,7 +41,7 @@ REPEATS = 3
 
 def naive(chain, stereo):
     """Return driver feeds by one numpy.convolve per driver and path (the baseline)."""
-    paths = _paths(chain, stereo)
+    paths = path_signals(chain, stereo)
     n_d, n_p, n_t = chain.filters.shape
     out = np.zeros((n_d, paths.shape[1] + n_t - 1))
     for d in range(n_d):
@@ -78,13 +78,13 @@ def main() -> None:
 
     t_offline, offline = best_time(lambda: render(chain, stereo, FS))
     t_f32, offline_f32 = best_time(
-        lambda: convolve(chain.filters, _paths(chain, stereo), precision="float32")
+        lambda: convolve(chain.filters, path_signals(chain, stereo), precision="float32")
     )
     t_stream, streamed = best_time(lambda: stream(streamer, stereo))
     t_naive, baseline = best_time(lambda: naive(chain, stereo))
 
     # The stages alone: upmix, then convolution of its three paths.
-    paths = _paths(chain, stereo)
+    paths = path_signals(chain, stereo)
     opts = dict(method=chain.upmix, **chain.upmix_options)
     t_upmix, _ = best_time(lambda: upmix_lrc(stereo, FS, **opts))
     t_conv, _ = best_time(lambda: convolve(chain.filters, paths))
@@ -94,7 +94,8 @@ def main() -> None:
     err_upmix32 = np.max(np.abs(paths - np.vstack(upmix64))) / peak
     offline64 = convolve(chain.filters, np.vstack(upmix64))
     t_stream_upmix, _ = best_time(lambda: stream(StreamingUpmix(FS, **opts), stereo))
-    # The renderer's convolver steps one upmix hop at a time (design.streaming): time that one.
+    # The renderer's convolver steps one upmix hop at a time (design.render.streaming): time that
+    # one.
     step = streamer._convolver.block_size
     convolver = PartitionedConvolver(chain.filters, step)
     t_stream_conv, _ = best_time(lambda: stream(convolver, paths, step))

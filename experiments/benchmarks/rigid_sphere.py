@@ -17,7 +17,7 @@ from scipy import special
 
 from acoustics.geometry import sph_to_cart
 from acoustics.heads import RigidSphere
-from acoustics.rigid_sphere import _modal_table
+from acoustics.heads.rigid_sphere import modal_table
 
 A = 0.0875
 C = 343.0
@@ -71,7 +71,7 @@ def main() -> None:
         positions = sph_to_cart(rng.uniform(-180, 180, 700), rng.uniform(-60, 90, 700), radius)
         t_ours, pressure = _time(lambda p=positions: head.ear_responses(p, freqs, c=C))
         r = np.linalg.norm(positions, axis=1)
-        n_orders = _modal_table(
+        n_orders = modal_table(
             np.unique(r / A), 2 * np.pi * freqs * A / C, tol=1e-12, max_orders=20000
         ).shape[1]
         t_base, h_base = _time(lambda p=positions, n=n_orders: _baseline(p, freqs, n), repeats=1)

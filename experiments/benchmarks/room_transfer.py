@@ -17,17 +17,17 @@ over 100 Hz-16 kHz (pyroomacoustics' impulse responses converted to soundstage's
     soundstage runs the same model: ``hrtf_directions="nearest"`` with ``hrtf_components=K``
     (default 32: reflections up to order 4 with their whole measured responses, later ones as
     K echograms per ear, one per principal component of the onset-aligned responses; see
-    :mod:`acoustics.room_transfer`). On an E x E sub-grid the
+    :mod:`acoustics.room.engines`). On an E x E sub-grid the
     exact (one spectrum per path) evaluations are run too, to report the error of the
     components and the difference between the nearest-direction and the interpolating models.
 
 Timing. Both sides are timed in the same process on the same inputs; one-time set-up is
 excluded on both (building the pyroomacoustics room and its KEMAR directivities; loading the
-KEMAR set into :class:`~acoustics.hrtf.MeasuredHRTF`). pyroomacoustics' time is its
+KEMAR set into :class:`~acoustics.heads.hrtf.MeasuredHRTF`). pyroomacoustics' time is its
 ``compute_rir`` (which includes its image-source enumeration) and the conversion of
 :func:`~acoustics.pyroom.pyroomacoustics_rirs`; its ``rfft`` to the same spectra as ours is
 excluded (about 0.1 s for (b)), which favours it slightly. soundstage's is
-:func:`~acoustics.room_transfer.ear_transfer_room` / ``point_transfer_room`` (image enumeration,
+:func:`~acoustics.room.engines.ear_transfer_room` / ``point_transfer_room`` (image enumeration,
 synthesis, FFTs) on rfft bins covering the same response length; for (b) the whole
 :func:`~acoustics.scene.ear_transfer` is reported as well: it adds the validation copies of
 :class:`~acoustics.transfer.TransferMatrix` (one copy of the 290 MB result and a finiteness
@@ -44,13 +44,13 @@ import time
 
 import numpy as np
 
-from acoustics.devices import smart_speaker
 from acoustics.heads import PointEars
 from acoustics.pyroom import pyroomacoustics_rirs, to_pyroomacoustics
 from acoustics.room import Room
-from acoustics.room_transfer import ear_transfer_room, point_transfer_room
+from acoustics.room.engines import ear_transfer_room, point_transfer_room
 from acoustics.scene import Listener, ListenerGrid, Scene, ear_transfer, listener_grid
 from acoustics.sources import Device, Driver, Omni
+from acoustics.sources.presets import smart_speaker
 
 FS = 48000
 DIMS = (5.0, 4.0, 2.5)
@@ -174,7 +174,7 @@ def case_b(n: int) -> None:
 
 def case_c(n: int, components: int, n_exact: int) -> None:
     """Smart-speaker driver positions to an n x n grid of KEMAR listeners, order 10."""
-    from acoustics.hrtf import MeasuredHRTF
+    from acoustics.heads.hrtf import MeasuredHRTF
 
     kemar = MeasuredHRTF.kemar(fs=FS)
     room = Room(DIMS, 0.3, max_order=10, tail="none")

@@ -3,7 +3,7 @@
 Run with ``python -m experiments.benchmarks.zone_maps [--full] [--workers W]``.
 
 ``--full``: the issue's case. Three systems on 21 x 21 points x 3 head yaws (-20, 0, +20 deg) in
-the demo's living room (:func:`experiments.main_job.living_room_scene`: rigid-sphere head, the
+the demo's living room (:func:`acoustics.scene.living_room_scene`: rigid-sphere head, the
 hybrid room with its late tail), timed once after a warm-up on a 2 x 2 grid (numba, cue and sphere
 tables); printed with the seconds per point and yaw. The goal is 120 s on this project's 2 cores.
 
@@ -11,7 +11,7 @@ Without ``--full``: the demo's chain in the demo's living room is mapped on a 3 
 :func:`design.evaluation.zone_maps` (three systems, three stimuli
 each per grid point), twice in the same run:
 
-- with the model, :func:`acoustics.localization.localize_responses`, as shipped;
+- with the model, :func:`acoustics.metrics.localization.localize_responses`, as shipped;
 - with the model replaced by a stand-in that returns zeros at no cost (the baseline: everything
   else the map computes, room transfer included).
 
@@ -28,11 +28,11 @@ from unittest import mock
 
 import numpy as np
 
-import design.evaluation_measures as measures
-from acoustics.localization import Localization, band_cues, localize_responses
+import design.evaluation.measures as measures
+from acoustics.metrics.localization import Localization, band_cues, localize_responses
+from acoustics.scene import living_room_scene
 from design.chain import design_chain
 from design.evaluation import zone_maps
-from experiments.main_job import living_room_scene
 
 FS = 48000.0
 REPEATS = 2

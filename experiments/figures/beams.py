@@ -3,17 +3,18 @@ r"""Figure 5: the centre beam over frequency and azimuth, matrix mixing against 
 Far-field responses of the smart speaker's drivers over azimuth (:func:`acoustics.scene.
 azimuth_transfer`, device frame: 0 deg on-axis, +90 deg the device's left) weighted by
 
-* matrix mixing (:func:`design.beamforming.matrix_mixing`): the same signal to every driver with
+* matrix mixing (:func:`design.filters.beamforming.matrix_mixing`): the same signal to every driver
+with
   equal gains, the baseline;
-* the null beam (:func:`design.beamforming.null_beam`, docs/architecture.md, step 4): unit on-axis
-response,
+* the null beam (:func:`design.filters.beamforming.null_beam`, docs/architecture.md, step 4): unit
+on-axis response,
   nulls at +-90 deg (towards the side walls) at least ``null_depth_db`` down, the main lobe
   within 3 dB over +-45 deg, least power radiated over the sphere
   (:func:`acoustics.freefield.sphere_transfer`), white-noise gain at least -10 dB. It is drawn
-  from its RTF form (:func:`design.fir.to_rtf` with the tweeter as reference, rebuilt by
-  :func:`design.fir.from_rtf`): one channel filter and the drivers' ratios to it.
+  from its RTF form (:func:`design.filters.fir.to_rtf` with the tweeter as reference, rebuilt by
+  :func:`design.filters.fir.from_rtf`): one channel filter and the drivers' ratios to it.
 
-Metrics per frequency (:func:`design.beamforming.beam_metrics`): null depth (the louder of
+Metrics per frequency (:func:`design.filters.beamforming.beam_metrics`): null depth (the louder of
 +-90 deg re on-axis), directivity index (re an omnidirectional source) and white-noise gain.
 """
 
@@ -28,10 +29,10 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 from numpy.typing import NDArray
 
-from acoustics._validate import as_float_array, as_positive
 from acoustics.geometry import DEFAULT_FS
 from acoustics.sources import Device
 from acoustics.transfer import TransferMatrix
+from acoustics.validation import as_float_array, as_positive
 from experiments.figures._util import freeze, log_freq_axis, panels
 
 __all__ = ["BeamsResult", "compute", "plot", "BEAMS"]
@@ -63,7 +64,7 @@ class BeamsResult:
     pattern_db : (2, n_az, n_freqs) ndarray
         Level re on-axis per beam.
     null_depth_db, directivity_index_db, white_noise_gain_db : (2, n_freqs) ndarray
-        :class:`~design.beamforming.BeamMetrics` per beam.
+        :class:`~design.filters.beamforming.BeamMetrics` per beam.
     null_depth_target_db : float
         What the null beam asked for at +-90 deg.
     """
@@ -99,7 +100,7 @@ def compute(
     Parameters
     ----------
     device : Device, optional
-        :func:`acoustics.devices.smart_speaker` by default.
+        :func:`acoustics.sources.presets.smart_speaker` by default.
     freqs : (n_freqs,) array_like, optional
         Hz; 25 log-spaced points from 500 Hz to 4 kHz by default (the midrange where the beam
         can hold its nulls).
@@ -116,11 +117,11 @@ def compute(
     -------
     BeamsResult
     """
-    from acoustics.devices import smart_speaker
     from acoustics.freefield import sphere_transfer
     from acoustics.scene import azimuth_transfer
-    from design.beamforming import beam_metrics, beam_response, matrix_mixing, null_beam
-    from design.fir import from_rtf, to_rtf
+    from acoustics.sources.presets import smart_speaker
+    from design.filters.beamforming import beam_metrics, beam_response, matrix_mixing, null_beam
+    from design.filters.fir import from_rtf, to_rtf
 
     device = smart_speaker() if device is None else device
     if not isinstance(device, Device):

@@ -1,16 +1,16 @@
 r"""Figure 2: crosstalk simulation, the all-pass and delayed low-pass against the relative HRTFs.
 
 A loudspeaker at azimuth :math:`\theta` reaches the far (contralateral) ear, relative to the near
-(ipsilateral) one, with :math:`H_{rel}(f) = P_c / P_i` (:func:`design.virtualization.
+(ipsilateral) one, with :math:`H_{rel}(f) = P_c / P_i` (:func:`design.filters.virtualization.
 exact_relative_response`): a copy delayed by the interaural time difference and shadowed at high
 frequencies. The virtualizer (docs/architecture.md, step 2,
-:func:`design.virtualization.fit_virtualizer`) is
+:func:`design.filters.virtualization.fit_virtualizer`) is
 an all-pass :math:`A` on the ipsilateral path and a delayed low-pass (a shelf) :math:`B` on the
 contralateral one, fitted so that :math:`B/A \approx H_{rel}` at the virtual angle.
 
 :func:`compute` returns :math:`H_{rel}` of the head at several azimuths on the fit's own grid,
-the fitted pair at ``virtual_azimuth_deg`` (:func:`design.virtualization.iir_response`) and its
-error re :math:`H_{rel}`, and the delays the figure shows against the textbook interaural time
+the fitted pair at ``virtual_azimuth_deg`` (:func:`design.filters.virtualization.iir_response`) and
+its error re :math:`H_{rel}`, and the delays the figure shows against the textbook interaural time
 differences (docs/references.md): the low-frequency phase delay of :math:`H_{rel}` against Kuhn's
 :math:`3 (a/c) \sin\theta` and its high-frequency group delay against Woodworth's
 :math:`(a/c)(\theta + \sin\theta)`.
@@ -31,9 +31,9 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 from numpy.typing import NDArray
 
-from acoustics._validate import as_float_array, as_positive, as_real
 from acoustics.geometry import DEFAULT_FS
 from acoustics.heads import HeadModel, RigidSphere
+from acoustics.validation import as_float_array, as_positive, as_real
 from experiments.figures._util import db, freeze, log_freq_axis, panels
 
 __all__ = ["CrosstalkResult", "compute", "plot"]
@@ -67,7 +67,8 @@ class CrosstalkResult:
     error_db, error_us : (n_freqs,) ndarray
         Magnitude (dB) and phase-delay (µs) error of :math:`B/A` re ``target``.
     fit_error : dict
-        What :func:`~design.virtualization.fit_virtualizer` reports (``max_db``, ``rms_us``, ...).
+        What :func:`~design.filters.virtualization.fit_virtualizer` reports (``max_db``, ``rms_us``,
+        ...).
     delay_s : float
         The fitted contralateral delay :math:`\tau`.
     head_radius : float
@@ -125,7 +126,7 @@ def compute(
     -------
     CrosstalkResult
     """
-    from design.virtualization import exact_relative_response, fit_virtualizer, iir_response
+    from design.filters.virtualization import exact_relative_response, fit_virtualizer, iir_response
 
     head = RigidSphere() if head is None else head
     if not isinstance(head, HeadModel):

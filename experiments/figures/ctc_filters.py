@@ -5,12 +5,12 @@ The plant is the driver-to-ear transfer matrix of the default scene
 side-firing ``"left"`` and ``"right"``, with the flight time to the nearer driver removed (as
 :func:`design.chain.design_chain` does: it is latency, not something the filters should
 reproduce). The design is that of docs/architecture.md (step 3):
-:func:`design.ctc.target_cancellation`, unit (delayed)
+:func:`design.filters.ctc.target_cancellation`, unit (delayed)
 response at the ipsilateral ear and the contralateral level held to the target curve
 :func:`design.chain.midrange_target_db` (20 dB from 500 Hz to 4 kHz, tapering to 0 dB at
 125 Hz and 12 kHz) at minimum effort, so that the separation follows the curve rather than being
-pushed to its maximum. The RTF form (:func:`design.fir.to_rtf`) is one channel filter per input
-(the reference driver's) and each driver's ratio to it, :math:`W_{d,i} = R_{d,i} C_i`.
+pushed to its maximum. The RTF form (:func:`design.filters.fir.to_rtf`) is one channel filter per
+input (the reference driver's) and each driver's ratio to it, :math:`W_{d,i} = R_{d,i} C_i`.
 
 Levels: filters in dB re 1 (unit gain from input to driver) referred to the plant's scale
 :math:`1/\max|H|` (the gain one driver needs to put 1 Pa at the nearer ear), so that 0 dB means
@@ -27,9 +27,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import NDArray
 
-from acoustics._validate import as_positive
 from acoustics.geometry import DEFAULT_FS
 from acoustics.scene import Listener, Scene, default_scene, ear_transfer
+from acoustics.validation import as_positive
 from experiments.figures._util import db, freeze, log_freq_axis, panels
 
 __all__ = ["CTCFiltersResult", "compute", "plot"]
@@ -119,8 +119,8 @@ def compute(
     CTCFiltersResult
     """
     from design.chain import midrange_target_db
-    from design.ctc import separation_db, target_cancellation
-    from design.fir import to_rtf
+    from design.filters.ctc import separation_db, target_cancellation
+    from design.filters.fir import to_rtf
 
     scene = default_scene() if scene is None else scene
     if not isinstance(scene, Scene) or not isinstance(scene.listener, Listener):

@@ -2,9 +2,10 @@ r"""Figure 1: the stereo-angle geometry: a listener in the device's far field an
 
 The default scene (:func:`acoustics.scene.default_scene`: the smart speaker at the world origin
 facing +x, the listener 2 m in front facing it) and, around the same listener, the virtual
-loudspeakers the chain imitates: the reference stereo pair of :func:`acoustics.devices.stereo_pair`
-(each loudspeaker ``base_deg`` off the listener's nose, at the device's distance: the equilateral
-triangle of a hi-fi set-up for 30 deg), placed where the device stands and turned like it.
+loudspeakers the chain imitates: the reference stereo pair of
+:func:`acoustics.sources.presets.stereo_pair` (each loudspeaker ``base_deg`` off the listener's
+nose, at the device's distance: the equilateral triangle of a hi-fi set-up for 30 deg), placed where
+the device stands and turned like it.
 
 What the figure claims, and :func:`compute` returns to check it:
 
@@ -27,8 +28,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import NDArray
 
-from acoustics._validate import as_real
 from acoustics.scene import Listener, Scene, default_scene
+from acoustics.validation import as_real
 from experiments.figures._util import freeze, panels
 
 __all__ = ["GeometryResult", "compute", "plot"]
@@ -100,7 +101,7 @@ def compute(scene: Scene | None = None, *, base_deg: float = 30.0) -> GeometryRe
     -------
     GeometryResult
     """
-    from acoustics.devices import stereo_pair
+    from acoustics.sources.presets import stereo_pair
 
     scene = default_scene() if scene is None else scene
     if not isinstance(scene, Scene) or not isinstance(scene.listener, Listener):

@@ -1,17 +1,17 @@
 r"""Figure 6: the phantom centre, mid/side decomposition and the centre extracted from a mixture.
 
-The programme is :func:`design.mixtures.synthetic_mixture` (a centre voice, a hard-left and a
+The programme is :func:`design.render.mixtures.synthetic_mixture` (a centre voice, a hard-left and a
 hard-right instrument, a part-panned bass, decorrelated ambience), each part known. Mid and side
-are :math:`M = (L + R)/2` and :math:`S = (L - R)/2`; the upmix (:func:`design.upmix.upmix_lrc`,
-docs/architecture.md, step 1) takes the centre as the part of M minimally correlated with S, per
-time-frequency bin, :math:`C = M - (E[M S^*] / E[|S|^2])\, S` (``"side_decorrelated"``); the
-other methods are shown for comparison (``"passive"``: C = M).
+are :math:`M = (L + R)/2` and :math:`S = (L - R)/2`; the upmix
+(:func:`design.render.upmix.upmix_lrc`, docs/architecture.md, step 1) takes the centre as the part
+of M minimally correlated with S, per time-frequency bin, :math:`C = M - (E[M S^*] / E[|S|^2])\, S`
+(``"side_decorrelated"``); the other methods are shown for comparison (``"passive"``: C = M).
 
-Scores (:mod:`design.mixtures`): the centre's signal-to-distortion ratio against the voice's mid
-signal (:func:`~design.mixtures.centre_sdr`, scale-invariant SDR) and the leakage of the
+Scores (:mod:`design.render.mixtures`): the centre's signal-to-distortion ratio against the voice's
+mid signal (:func:`~design.render.mixtures.centre_sdr`, scale-invariant SDR) and the leakage of the
 hard-panned sources into C, two ways: the projection of C on each source's mono signal within the
-mixture (:func:`~design.mixtures.leakage_db`, a lower bound) and the energy of C when the source's
-image alone is upmixed, re the source (the measure without that caveat).
+mixture (:func:`~design.render.mixtures.leakage_db`, a lower bound) and the energy of C when the
+source's image alone is upmixed, re the source (the measure without that caveat).
 
 Signals are in units of the voice's RMS (the mixture's 0 dB); spectra are Welch power spectral
 densities (Hann, 4096 samples), in dB re that squared per Hz.
@@ -26,8 +26,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import NDArray
 
-from acoustics._validate import as_positive
 from acoustics.geometry import DEFAULT_FS
+from acoustics.validation import as_positive
 from experiments.figures._util import db, freeze, log_freq_axis, panels
 
 __all__ = ["PhantomCentreResult", "compute", "plot", "METHODS"]
@@ -105,8 +105,8 @@ def compute(
     """
     from scipy.signal import welch
 
-    from design.mixtures import centre_sdr, leakage_db, synthetic_mixture
-    from design.upmix import upmix_lrc
+    from design.render.mixtures import centre_sdr, leakage_db, synthetic_mixture
+    from design.render.upmix import upmix_lrc
 
     fs = as_positive(fs, "fs")
     excerpt_s = as_positive(excerpt_s, "excerpt_s")

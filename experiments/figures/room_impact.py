@@ -1,10 +1,10 @@
 r"""Figure 4: what the centre beam does in a room, against matrix mixing.
 
-The scene is the demo's (:func:`experiments.main_job.living_room_scene`: the smart speaker 0.5 m
+The scene is the demo's (:func:`acoustics.scene.living_room_scene`: the smart speaker 0.5 m
 from a wall of a furnished 5.5 x 4.2 x 2.6 m living room, the listener 2 m in front, image sources
 to order 6). Two centre paths feed the same drivers: the designed chain's
-(:func:`design.chain.design_chain`: the null beam of :func:`design.beamforming.null_beam`, nulls
-towards the side walls, in 500 Hz - 3 kHz) and matrix mixing's
+(:func:`design.chain.design_chain`: the null beam of :func:`design.filters.beamforming.null_beam`,
+nulls towards the side walls, in 500 Hz - 3 kHz) and matrix mixing's
 (:func:`design.chain.matrix_mixing_chain`: the centre to every driver with equal gains).
 
 What the figure shows, and :func:`compute` returns:
@@ -39,9 +39,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from numpy.typing import NDArray
 
-from acoustics._validate import as_positive
 from acoustics.geometry import DEFAULT_FS
 from acoustics.scene import Listener, Scene, ear_transfer
+from acoustics.validation import as_positive
 from experiments.figures._util import db, freeze, panels
 
 __all__ = ["RoomImpactResult", "compute", "plot", "SYSTEMS"]
@@ -125,7 +125,7 @@ def compute(
     Parameters
     ----------
     scene : Scene, optional
-        A single listener in a room; :func:`experiments.main_job.living_room_scene` by default.
+        A single listener in a room; :func:`acoustics.scene.living_room_scene` by default.
     chain : Chain, optional
         The designed chain for ``scene`` (:func:`design.chain.design_chain` by default).
     fs : float, optional
@@ -140,9 +140,9 @@ def compute(
     from scipy.signal import butter, sosfiltfilt
 
     from acoustics.metrics import interaural_cross_correlation, octave_band_filter
+    from acoustics.scene import living_room_scene
     from design.chain import Chain, design_chain, matrix_mixing_chain
-    from design.evaluation import _band_t60, _fft_length, evaluate
-    from experiments.main_job import living_room_scene
+    from design.evaluation import band_t60, evaluate, fft_length
 
     scene = living_room_scene() if scene is None else scene
     if not isinstance(scene, Scene) or not isinstance(scene.listener, Listener):
@@ -158,7 +158,7 @@ def compute(
     ev = evaluate(chain, scene, n_pans=3, band_hz=(lo, hi))
     measured = [ev.systems["chain"], ev.systems["matrix_mixing"]]
 
-    n_fft = _fft_length(chain, scene)  # the evaluation's grid: filters plus the room's response
+    n_fft = fft_length(chain, scene)  # the evaluation's grid: filters plus the room's response
     freqs = np.fft.rfftfreq(n_fft, 1.0 / fs)
     h_room = ear_transfer(scene, freqs).H
     h_free = ear_transfer(dataclasses.replace(scene, room=None), freqs).H
@@ -209,7 +209,7 @@ def compute(
             "directivity_factor": pair.directivity_factor,
             "critical_distance_m": pair.critical_distance_m,
         },
-        t60_s=_band_t60(r, (lo, hi)),
+        t60_s=band_t60(r, (lo, hi)),
         volume_m3=float(r.volume),
         listener_distance_m=float(np.linalg.norm(scene.listener.position - scene.device_position)),
         band_hz=(lo, hi),

@@ -5,14 +5,15 @@ The chain (:func:`design.chain.design_chain` on :func:`acoustics.scene.default_s
 .. math:: y_d = \sum_{p \in \{L, R, C\}} h_{d,p} * x_p, \qquad (x_L, x_R, x_C) = \mathrm{upmix}(s):
 
 the upmix splits stereo into left, right and centre; L and R go through virtualization (the
-all-pass / delayed low-pass of :mod:`design.virtualization`) and crosstalk cancellation
-(:mod:`design.ctc`), C through the null beam (:mod:`design.beamforming`); each path's FIR filters
-already carry the delays that align them at the listener (``chain.latency_samples``: modelling
-delay plus flight time). :func:`compute` gives each path's ear responses, ``H W`` with ``H``
-the scene's driver-to-ear transfer (:func:`acoustics.scene.ear_transfer`) and ``W`` the DTFT of
-the chain's taps (:func:`design.fir.frequency_response`), their impulse responses, and, for
-comparison, a real loudspeaker pair at +-30 deg at the listener's distance
-(:func:`acoustics.devices.stereo_pair`) in the same scene.
+all-pass / delayed low-pass of :mod:`design.filters.virtualization`) and crosstalk cancellation
+(:mod:`design.filters.ctc`), C through the null beam (:mod:`design.filters.beamforming`); each
+path's FIR filters already carry the delays that align them at the listener
+(``chain.latency_samples``: modelling delay plus flight time). :func:`compute` gives each path's ear
+responses, ``H W`` with ``H`` the scene's driver-to-ear transfer
+(:func:`acoustics.scene.ear_transfer`) and ``W`` the DTFT of the chain's taps
+(:func:`design.filters.fir.frequency_response`), their impulse responses, and, for comparison, a
+real loudspeaker pair at +-30 deg at the listener's distance
+(:func:`acoustics.sources.presets.stereo_pair`) in the same scene.
 
 The left path should reach the ears as the +30 deg loudspeaker does: the same contralateral
 re ipsilateral response (level and interaural delay) where the CTC target is at full depth
@@ -31,9 +32,9 @@ from matplotlib.axes import Axes
 from matplotlib.patches import FancyBboxPatch
 from numpy.typing import NDArray
 
-from acoustics._validate import as_positive
 from acoustics.geometry import DEFAULT_FS
 from acoustics.scene import Listener, Scene, default_scene, ear_transfer
+from acoustics.validation import as_positive
 from experiments.figures._util import db, freeze, log_freq_axis, panels
 
 __all__ = ["SignalFlowResult", "compute", "plot"]
@@ -108,9 +109,9 @@ def compute(
     -------
     SignalFlowResult
     """
-    from acoustics.devices import stereo_pair
+    from acoustics.sources.presets import stereo_pair
     from design.chain import PATHS, Chain, design_chain, filter_response
-    from design.virtualization import iir_response
+    from design.filters.virtualization import iir_response
 
     scene = default_scene() if scene is None else scene
     if not isinstance(scene, Scene) or not isinstance(scene.listener, Listener):

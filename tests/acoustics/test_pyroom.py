@@ -31,7 +31,7 @@ from numpy.testing import assert_allclose, assert_array_less
 
 from acoustics.geometry import sph_to_cart
 from acoustics.heads import PointEars
-from acoustics.hrtf import MeasuredHRTF
+from acoustics.heads.hrtf import MeasuredHRTF
 from acoustics.pyroom import (
     pyroomacoustics_band_centres,
     pyroomacoustics_rirs,
@@ -39,7 +39,7 @@ from acoustics.pyroom import (
     to_pyroomacoustics,
 )
 from acoustics.room import Room, living_room
-from acoustics.room_transfer import point_transfer_room
+from acoustics.room.engines import point_transfer_room
 from acoustics.scene import Listener, ListenerGrid, Scene, ear_transfer, impulse_responses
 from acoustics.sources import BaffledPiston, Device, Driver
 

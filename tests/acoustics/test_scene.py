@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from acoustics.devices import smart_speaker, stereo_pair
 from acoustics.geometry import greens_function, rotation_matrix, to_local
 from acoustics.heads import PointEars, RigidSphere
 from acoustics.room import Room
@@ -17,6 +16,7 @@ from acoustics.scene import (
     listener_grid,
 )
 from acoustics.sources import Device, Driver, Omni, SphereCap
+from acoustics.sources.presets import smart_speaker, stereo_pair
 
 C = 343.0
 FREQS = np.fft.rfftfreq(512, 1 / 48000)
@@ -184,7 +184,7 @@ def test_scene_bad_input():
 
 
 def test_a_head_in_or_at_the_device_body_is_refused():
-    from acoustics.devices import soundbar
+    from acoustics.sources.presets import soundbar
 
     speaker = smart_speaker()
     # At the device centre, inside its enclosure, and touching it: refused, naming the listener.

@@ -102,7 +102,7 @@ def test_help_exits_0(capsys):
 
 def test_kemar_head_when_available(tmp_path):
     try:
-        from acoustics.hrtf import MeasuredHRTF
+        from acoustics.heads.hrtf import MeasuredHRTF
 
         MeasuredHRTF.kemar()
     except Exception as exc:  # the measured-HRTF module is written separately
@@ -150,7 +150,7 @@ def test_demo_runs_the_main_job(demo_dir):
 def test_render_command(tmp_path, capsys):
     import numpy as np
 
-    from design.audio import write_wav
+    from design.render.audio import write_wav
 
     rng = np.random.default_rng(0)
     src = write_wav(tmp_path / "in.wav", 0.1 * rng.normal(size=(2, 4800)), 44100)  # resampled

@@ -4,9 +4,8 @@ import json
 
 import pytest
 
-from acoustics.scene import default_scene
+from acoustics.scene import default_scene, living_room_scene
 from design.chain import design_chain
-from experiments.main_job import living_room_scene
 from experiments.report import write_report
 
 

@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 import design.chain
-from design.audio import as_audio, fit_full_scale, read_wav, write_wav
+from design.render.audio import as_audio, fit_full_scale, read_wav, write_wav
 from experiments.cli import MAX_ZONE_POINTS, main
 
 

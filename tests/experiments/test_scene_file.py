@@ -13,10 +13,10 @@ import soundfile as sf  # noqa: E402
 
 from acoustics.geometry import sph_to_cart  # noqa: E402
 from acoustics.heads import RigidSphere  # noqa: E402
-from acoustics.hrtf import MeasuredHRTF  # noqa: E402
-from acoustics.measured_directivity import MeasuredDirectivity  # noqa: E402
-from acoustics.sofa import kemar_path  # noqa: E402
+from acoustics.heads.hrtf import MeasuredHRTF  # noqa: E402
+from acoustics.heads.sofa import kemar_path  # noqa: E402
 from acoustics.sources import BaffledPiston, Omni, SphereCap  # noqa: E402
+from acoustics.sources.measured import MeasuredDirectivity  # noqa: E402
 from experiments.cli import main  # noqa: E402
 from experiments.scene_file import default_max_order, load_scene  # noqa: E402
 from experiments.sweep_spec import build_scene, resolve  # noqa: E402
@@ -184,7 +184,7 @@ def kemar_set():
 def _head_file(tmp_path, hrir_set, keep=None, swap=False):
     import dataclasses
 
-    from acoustics.sofa import write_hrir
+    from acoustics.heads.sofa import write_hrir
 
     hrirs, directions, distance = hrir_set.hrirs, hrir_set.directions, hrir_set.distance
     if keep is not None:
