@@ -24,7 +24,7 @@ import numpy.typing as npt
 from numpy.typing import NDArray
 
 from acoustics.freefield import azimuth_transfer_freefield, ear_transfer_freefield
-from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix, sph_to_cart
+from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix
 from acoustics.heads import HeadModel, RigidSphere
 from acoustics.room import Room, image_sources, living_room
 from acoustics.room.engines import RoomMethod, ear_transfer_room, point_transfer_room

@@ -139,7 +139,7 @@ class ReceiverDirections:
         return sph_to_cart(self.azimuths_deg, self.elevations_deg, 1.0)
 
     def take(self, indices: Sequence[int]) -> ReceiverDirections:
-        """The directions of the receivers ``indices``, in that order.
+        """Return the directions of the receivers ``indices``, in that order.
 
         Quadrature weights belong to the whole set, so a subset that drops any receiver loses
         them (a part of a quadrature is no quadrature).

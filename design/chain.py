@@ -36,12 +36,14 @@ from acoustics.validation import as_positive
 from design.render.audio import as_audio
 from design.render.convolution import Precision, convolve
 
-if TYPE_CHECKING:  # the upmix module is imported where it is used
+if TYPE_CHECKING:  # the filter and upmix modules are imported where they are used
+    from design.filters.virtualization import Virtualizer
     from design.render.upmix import UpmixMethod
 
 __all__ = [
     "Chain",
     "DesignTargets",
+    "VirtualPair",
     "SHORTFALL_MARGIN_DB",
     "PATHS",
     "design_chain",
@@ -122,6 +124,66 @@ class DesignTargets:
 
 
 @dataclass(frozen=True, eq=False)
+class VirtualPair:
+    r"""The virtual loudspeaker pair a chain's left and right paths simulate.
+
+    The paths carry the pair's crosstalk on purpose, :math:`W_{LR} = W_{CTC}\,(I + w(f)(V - I))`
+    with :math:`V` the virtualizer's response: the evaluation divides it out to judge the
+    crosstalk cancellation itself (:meth:`crosstalk`).
+
+    Attributes
+    ----------
+    virtualizer : Virtualizer
+        The fitted pair (:func:`design.filters.virtualization.fit_virtualizer`); its
+        ``azimuth_deg`` is where the virtual loudspeakers are, its ``fit_error`` how well the
+        fit met its target.
+    freqs : (n_freqs,) ndarray
+        Frequencies in Hz of ``weight``.
+    weight : (n_freqs,) ndarray
+        How much of the virtual crosstalk the paths carry, in [0, 1] (it follows the depth of
+        the cancellation target, fading to plain stereo outside its band).
+    """
+
+    virtualizer: Virtualizer
+    freqs: NDArray[np.float64]
+    weight: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        from design.filters.virtualization import Virtualizer
+
+        if not isinstance(self.virtualizer, Virtualizer):
+            raise TypeError(
+                f"virtualizer must be a Virtualizer, got {type(self.virtualizer).__name__}"
+            )
+        freqs = np.array(self.freqs, dtype=float)
+        weight = np.array(self.weight, dtype=float)
+        if weight.shape != freqs.shape or freqs.ndim != 1:
+            raise ValueError(
+                f"weight must have the shape of freqs {freqs.shape}, got {weight.shape}"
+            )
+        if np.any((weight < 0) | (weight > 1)):
+            raise ValueError("weight must lie in [0, 1]")
+        for arr in (freqs, weight):
+            arr.flags.writeable = False
+        object.__setattr__(self, "freqs", freqs)
+        object.__setattr__(self, "weight", weight)
+
+    @property
+    def azimuth_deg(self) -> float:
+        """Azimuth of the left virtual loudspeaker in degrees (the right one at minus that)."""
+        return float(self.virtualizer.azimuth_deg)
+
+    def crosstalk(self, freqs: npt.ArrayLike) -> NDArray[np.complex128]:
+        """Return the virtual crosstalk ``(2, 2, n_freqs)`` the paths carry, ``I + w (V - I)``."""
+        from design.filters.virtualization import iir_response
+
+        f = np.asarray(freqs, dtype=float)
+        weight = np.interp(f, self.freqs, self.weight)
+        eye = np.eye(2)[:, :, None]
+        return eye + weight * (iir_response(self.virtualizer, f).W - eye)
+
+
+@dataclass(frozen=True, eq=False)
 class Chain:
     """Everything needed to render stereo to driver feeds.
 
@@ -145,6 +207,9 @@ class Chain:
     targets : DesignTargets or None
         Requested against achieved values (:func:`design_chain`); None for the comparison
         chains, which are not designed against targets.
+    virtual : VirtualPair or None
+        The virtual loudspeaker pair the left and right paths simulate (:func:`design_chain`);
+        None for chains without one.
     meta : dict
         How it was designed (provenance).
     """
@@ -157,6 +222,7 @@ class Chain:
     upmix_options: dict[str, Any] = field(default_factory=dict)
     latency_samples: float = 0.0
     targets: DesignTargets | None = None
+    virtual: VirtualPair | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -332,7 +398,7 @@ def design_chain(
     # the target tapers to 0 dB the device's crosstalk stays, and adding the simulated one on top
     # would count it twice (too loud and too narrow at low frequencies). The weight follows the
     # target's depth, so the virtual pair fades to plain stereo (identity) outside the band.
-    target_curve = ctc.meta["target_db"]
+    target_curve = ctc.target_db
     weight = np.clip(target_curve / max(float(np.max(target_curve)), 1e-12), 0.0, 1.0)
     v = np.eye(2)[:, :, None] + weight[None, None, :] * (v - np.eye(2)[:, :, None])
     w_lr = np.einsum("def,evf->dvf", ctc.filters.W, v)
@@ -364,7 +430,7 @@ def design_chain(
     fade = _crossfade(freqs[inner], lo, hi)
     # Delay-and-sum refers its on-axis response to the device origin, the null beam to its
     # phase centre: bring delay-and-sum to the same reference before fading.
-    centre = np.asarray(beam.meta["phase_centre"])
+    centre = beam.phase_centre
     k = 2 * np.pi * freqs / beam_tm.c
     w_c *= np.exp(1j * k * centre[0])[None, :]
     w_c[:, inner] = fade * beam.W[:, 0, :] + (1 - fade) * w_c[:, inner]
@@ -385,16 +451,9 @@ def design_chain(
         "target_db": target,
         "gain_limit_db": gain_limit_db,
         "virtual_azimuth_deg": virtual_azimuth_deg,
-        "virtualizer_fit_error": dict(virtualizer.fit_error),
-        # The virtual crosstalk the L/R paths carry on purpose, W_lr = W_ctc (I + weight (V - I)):
-        # the evaluation divides it out to measure the crosstalk cancellation itself.
-        "virtualizer": virtualizer,
-        "virtual_weight": weight,
         "beam_band_hz": (lo, hi),
         "beam_options": beam_kwargs,
         "fir": dict(fir.meta),
-        "ctc_separation_db": ctc.separation_db,
-        "freqs": freqs,
         "flight_time_s": flight_s,
     }
     return Chain(
@@ -406,13 +465,14 @@ def design_chain(
         upmix_options=dict(upmix_options or {}),
         latency_samples=float(delay + flight_s * fs),
         targets=targets,
+        virtual=VirtualPair(virtualizer, freqs, weight),
         meta=meta,
     )
 
 
 def _short_bins(ctc) -> NDArray[np.intp]:
     """Bins where a CTC design's separation falls more than the margin short of its target."""
-    target = np.asarray(ctc.meta["target_db"], dtype=float)
+    target = ctc.target_db
     return np.flatnonzero(np.any(ctc.separation_db < target[None, :] - SHORTFALL_MARGIN_DB, axis=0))
 
 
@@ -442,12 +502,12 @@ def _targets(ctc, strongest, gain_limit_db, band_tm, beam, beam_kwargs) -> Desig
         freqs=np.asarray(ctc.filters.freqs, dtype=float),
         gain_limit_db=float(gain_limit_db),
         max_gain_db=max_gain_db,
-        target_db=np.asarray(ctc.meta["target_db"], dtype=float),
+        target_db=np.asarray(ctc.target_db, dtype=float),
         separation_db=np.asarray(ctc.separation_db, dtype=float),
         short_bins=_short_bins(ctc),
         beam_freqs=np.asarray(band_tm.freqs, dtype=float),
         beam_requested=requested,
-        beam_softened=bool(beam.meta["softened"]),
+        beam_softened=bool(beam.softened),
         beam_null_depth_db=-metrics.null_depth_db,
         beam_lobe_drop_db=lobe_drop,
         beam_wng_db=metrics.white_noise_gain_db,

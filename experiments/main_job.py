@@ -132,7 +132,7 @@ def run_main_job(outdir: Path, *, head=None, progress: bool = False) -> list[Pat
             "upmix": chain.upmix,
             "left_path_separation_db_500_4000_hz": _separation_db(chain, scene),
             "virtualizer_fit_error": {
-                k: round(float(v), 3) for k, v in chain.meta["virtualizer_fit_error"].items()
+                k: round(float(v), 3) for k, v in chain.virtual.virtualizer.fit_error.items()
             },
         },
         "input_gain_db": round(input_gain_db, 2),

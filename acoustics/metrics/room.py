@@ -360,8 +360,7 @@ def directivity_factor(
         raise TypeError(f"tm must be a TransferMatrix, got {type(tm).__name__}")
     if tm.directions is None or tm.directions.weights is None or "axis" not in tm.receivers:
         raise ValueError(
-            "tm must come from acoustics.freefield.sphere_transfer (quadrature-weighted "
-            "directions)"
+            "tm must come from acoustics.freefield.sphere_transfer (quadrature-weighted directions)"
         )
     quad = tm.directions.weights
     n_src, n_f = tm.H.shape[1], tm.H.shape[2]

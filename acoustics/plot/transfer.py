@@ -11,8 +11,8 @@ Conventions
   reference is read from the transfer matrix: transfer matrices from
   :func:`acoustics.scene.azimuth_transfer` (receivers with ``directions``) are relative to a unit
   point source at the device origin; those from :func:`acoustics.scene.ear_transfer`
-  (``meta["head"]`` names the head) are pascals per unit source strength, "dB re 1 Pa per unit source". Pass
-  ``reference=`` to name another.
+  (``meta["head"]`` names the head) are pascals per unit source strength, "dB re 1 Pa per unit
+  source". Pass ``reference=`` to name another.
 * Azimuth in degrees in the device frame (0 deg on-axis, +90 deg the device's own left). Polar
   plots put 0 deg at the top and run counter-clockwise, so +90 deg (the device's left, which is the
   listener's *right* when the listener faces the device) appears on the left of the plot, as seen

@@ -66,6 +66,7 @@ from acoustics.freefield import check_listening, driver_frames
 from acoustics.geometry import SPEED_OF_SOUND, greens_function, rotation_matrix
 from acoustics.heads import HeadModel, PointEars, RigidSphere
 from acoustics.heads.hrtf import MeasuredHRTF
+from acoustics.room import memory
 from acoustics.room.echogram import (
     ECHOGRAM_ELEMENTS,
     combine_with_direct,
@@ -75,9 +76,12 @@ from acoustics.room.echogram import (
     map_blocks,
 )
 from acoustics.room.hybrid import add_tails, coarse_grid, refine, transition_reach
-from acoustics.room.measured_head import NearestHRTF, ear_transfer_measured_grouped
+from acoustics.room.measured_head import (
+    EXACT_ORDER,
+    NearestHRTF,
+    ear_transfer_measured_grouped,
+)
 from acoustics.room.memory import check_room_memory
-from acoustics.room.memory import sphere_listener_chunk as _sphere_listener_chunk
 from acoustics.room.shoebox import (
     ImageSources,
     Room,
@@ -97,6 +101,7 @@ from acoustics.room.tables import (
 from acoustics.sources import Device, Directivity, Omni
 from acoustics.validation import (
     as_freqs,
+    as_int,
     as_point,
     as_positions,
     as_real,
@@ -149,6 +154,7 @@ def ear_transfer_room(
     c: float = SPEED_OF_SOUND,
     hrtf_directions: Literal["interpolate", "nearest"] = "interpolate",
     hrtf_components: int | None = None,
+    hrtf_exact_order: int = EXACT_ORDER,
     method: RoomMethod = "auto",
 ) -> NDArray[np.complex128]:
     """Pressure at the ears of one or many listeners from each driver, in a shoebox room.
@@ -185,6 +191,11 @@ def ear_transfer_room(
         the onset-aligned measured responses, and the direct sound is exact (see the module
         notes for the cost and the measured error). Needs omnidirectional drivers, ``freqs`` on
         an FFT grid and a room without air absorption.
+    hrtf_exact_order : int, optional
+        With ``hrtf_components``: reflections up to this order take their whole measured
+        response instead of the components (default ``EXACT_ORDER`` of
+        :mod:`acoustics.room.measured_head`, the strongest reflections); -1 sends every
+        reflection through the components.
     method : {"auto", "exact"}, optional
         ``"auto"`` (default): the fastest evaluation that applies (see the module notes: the
         echogram engine, the sphere and directivity tables, a coarse grid for the early part;
@@ -210,17 +221,10 @@ def ear_transfer_room(
             "evaluates every path: give one or the other"
         )
     measured = isinstance(head, MeasuredHRTF)
+    hrtf_exact_order = as_int(hrtf_exact_order, "hrtf_exact_order", -1)
     if hrtf_components is not None:
         n_dirs = head.hrir_set.directions.shape[0] if measured else 0
-        if (
-            isinstance(hrtf_components, bool)
-            or not isinstance(hrtf_components, (int, np.integer))
-            or not 1 <= hrtf_components <= max(n_dirs, 1)
-        ):
-            raise ValueError(
-                f"hrtf_components must be None or an integer from 1 to the number of measured "
-                f"directions ({n_dirs}), got {hrtf_components!r}"
-            )
+        hrtf_components = as_int(hrtf_components, "hrtf_components", 1, max(n_dirs, 1))
     if not measured and (hrtf_directions != "interpolate" or hrtf_components is not None):
         raise ValueError(
             f"hrtf_directions and hrtf_components apply to a MeasuredHRTF head only, got head "
@@ -245,14 +249,14 @@ def ear_transfer_room(
         check_room_memory(room, head, device, x_l.shape[0], 2, f.shape[0], f.shape[0])
         return _ear_early(
             room, device, p_d, r_d, x_l, r_l, ear_world, head, f, c,
-            hrtf_directions, hrtf_components, None, method,
+            hrtf_directions, hrtf_components, None, method, hrtf_exact_order,
         )  # fmt: skip
     coarse = coarse_grid(f, room, c, head) if method == "auto" else None
     grid_f = f if coarse is None else coarse[0]
     check_room_memory(room, head, device, x_l.shape[0], 2, f.shape[0], grid_f.shape[0])
     early = _ear_early(
         room, device, p_d, r_d, x_l, r_l, ear_world, head, grid_f, c,
-        hrtf_directions, hrtf_components, reach, method,
+        hrtf_directions, hrtf_components, reach, method, hrtf_exact_order,
     )  # fmt: skip
     if coarse is not None:
         early = refine(early, coarse[1], coarse[2])
@@ -275,6 +279,7 @@ def _ear_early(
     hrtf_components: int | None,
     reach: NDArray[np.float64] | None,
     method: RoomMethod = "auto",
+    hrtf_exact_order: int = EXACT_ORDER,
 ) -> NDArray[np.complex128]:
     """Image-source part ``(n_l, 2, n_d, n_f)`` at listeners' ears, within ``reach``."""
     omni = all(isinstance(d.directivity, Omni) for d in device.drivers)
@@ -313,7 +318,8 @@ def _ear_early(
             grid,
             c,
             directions=hrtf_directions,
-            n_components=int(hrtf_components),
+            n_components=hrtf_components,
+            exact_order=hrtf_exact_order,
             reach=reach,
         )
     out = np.zeros((x_l.shape[0], 2, p_d.shape[0], f.shape[0]), dtype=np.complex128)
@@ -321,7 +327,7 @@ def _ear_early(
         for d, driver in enumerate(device.drivers):
             images = image_sources(room, p_d[d])
             spectra = _image_spectra(room, images, f)
-            step = _sphere_listener_chunk(images.order.size)
+            step = memory.sphere_listener_chunk(images.order.size)
             for l0 in range(0, x_l.shape[0], step):  # listeners in chunks that fit in memory
                 sl = slice(l0, l0 + step)
                 try:

@@ -193,9 +193,13 @@ def ear_transfer_measured_grouped(
     *,
     directions: str,
     n_components: int,
+    exact_order: int = EXACT_ORDER,
     reach: NDArray[np.float64] | None = None,
 ) -> NDArray[np.complex128]:
-    """Ears of listeners with a measured head, by per-component echograms (see module notes)."""
+    """Ears of listeners with a measured head, by per-component echograms (see module notes).
+
+    Reflections up to ``exact_order`` take their whole measured response (-1: none).
+    """
     fs, n_fft = grid
     n_f = freqs.shape[0]
     model = MeasuredComponents(head, freqs, n_components)
@@ -217,7 +221,6 @@ def ear_transfer_measured_grouped(
         for e in range(2)
     ]  # each (n_f, columns)
     responses = model.impulse_responses(fs)
-    exact_order = EXACT_ORDER
     if responses is None or responses.shape[-1] + SPREAD_TAPS >= n_fft:
         exact_order = -1  # another rate, or a grid shorter than a response: components only
         responses = np.zeros((2, 1, 1))

@@ -127,7 +127,7 @@ def comparison_systems(
 
 def cancels_crosstalk(system: Chain) -> bool:
     """Whether the sweet spot asks crosstalk cancellation of a system (a designed chain)."""
-    return system.meta.get("design") == "virtual_ctc"
+    return system.targets is not None
 
 
 def intended_points(system: Chain, scene: Scene, nominal: Listener) -> NDArray[np.float64]:
@@ -136,7 +136,7 @@ def intended_points(system: Chain, scene: Scene, nominal: Listener) -> NDArray[n
     Parameters
     ----------
     system : Chain
-        The system; a chain with a virtualizer (``meta["virtual_azimuth_deg"]``) intends its
+        The system; a chain with a virtual pair (``system.virtual``) intends its
         virtual loudspeakers, any other its outermost left and right drivers.
     scene : Scene
         The scene it plays in (its device and device placement).
@@ -149,8 +149,8 @@ def intended_points(system: Chain, scene: Scene, nominal: Listener) -> NDArray[n
         Rows: hard left, centre (the device origin), hard right; metres, world frame.
     """
     centre = scene.device_position
-    if "virtualizer" in system.meta:
-        theta = np.deg2rad(float(system.meta["virtual_azimuth_deg"]))
+    if system.virtual is not None:
+        theta = np.deg2rad(system.virtual.azimuth_deg)
         offset = centre - nominal.position
         pts = []
         for sign in (1.0, -1.0):  # counter-clockwise (+) is the listener's left
@@ -229,13 +229,7 @@ def has_reverberation(scene: Scene) -> bool:
 
 def _virtual_crosstalk(system: Chain, freqs: NDArray) -> NDArray[np.complex128] | None:
     """Return the virtual crosstalk ``(2, 2, F)`` a chain's L/R paths carry on purpose, or None."""
-    if "virtualizer" not in system.meta:
-        return None
-    from design.filters.virtualization import iir_response
-
-    weight = np.interp(freqs, system.meta["freqs"], system.meta["virtual_weight"])
-    eye = np.eye(2)[:, :, None]
-    return eye + weight * (iir_response(system.meta["virtualizer"], freqs).W - eye)
+    return None if system.virtual is None else system.virtual.crosstalk(freqs)
 
 
 def _ipsi_first(x: NDArray) -> NDArray:

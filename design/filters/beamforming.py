@@ -75,9 +75,12 @@ CENTRE: tuple[str] = ("centre",)
 def _azimuths(tm: TransferMatrix, name: str = "tm") -> NDArray[np.float64]:
     if not isinstance(tm, TransferMatrix):
         raise TypeError(f"{name} must be a TransferMatrix, got {type(tm).__name__}")
-    if tm.directions is None:
-        raise ValueError(f"{name} must come from azimuth_transfer (receivers with directions)")
-    return tm.directions.azimuths_deg
+    d = tm.directions
+    if d is None or np.ptp(d.elevations_deg) > 1e-9:
+        raise ValueError(
+            f"{name} must come from azimuth_transfer (receivers on an arc of one elevation)"
+        )
+    return d.azimuths_deg
 
 
 def _index(az: NDArray, angle: float, name: str) -> int:
@@ -259,9 +262,9 @@ def null_beam(
         are objectives (heavy L1 penalties on their violation, zero wherever they can be met); only
         the unit on-axis response, the normalisation, stays a constraint. ``"auto"`` (default):
         hard, and soft where the geometry cannot meet them (a soundbar's end-fire directions, a
-        two-driver device). ``meta["softened"]`` says whether it was, and
-        ``meta["shortfall"]`` gives each group's per-bin violation (see :func:`beam_metrics`
-        for the achieved null depth, white-noise gain and lobe).
+        two-driver device). The result's ``softened`` names the groups that became objectives,
+        each with its per-bin violation (see :func:`beam_metrics` for the achieved null depth,
+        white-noise gain and lobe); it is empty for a hard design.
     fs : float, optional
         Sampling rate in Hz of the filters.
 
@@ -307,7 +310,7 @@ def null_beam(
         centre = as_point(phase_centre, "phase_centre")
     c = tm.c
     k = 2.0 * np.pi * tm.freqs / c
-    u = np.stack([np.cos(np.deg2rad(az)), np.sin(np.deg2rad(az)), np.zeros_like(az)], axis=1)
+    u = tm.directions.vectors
     reference = np.exp(1j * np.outer(u @ centre, k))  # (n_az, n_f): a point source at the centre
     prob = StackedProblem(n_s, n_f)
     soft = _BEAM_PENALTY if constraints == "soft" else None
@@ -356,13 +359,22 @@ def null_beam(
         "null_width_deg": width,
         "wng_floor_db": wng_floor_db,
         "objective": "sphere power" if sphere is not None else "energy beyond the lobe",
-        "phase_centre": centre,
-        "softened": constraints == "soft",
-        "shortfall": {}
-        if constraints != "soft"
-        else {c.name: prob.shortfall(c.name) for c in prob.groups if c.soft is not None},
     }
-    return _filters(tm, w, fs, meta)
+    softened = (
+        {}
+        if constraints != "soft"
+        else {c.name: prob.shortfall(c.name) for c in prob.groups if c.soft is not None}
+    )
+    return FilterSet(
+        w[:, None, :],
+        tm.freqs,
+        fs,
+        CENTRE,
+        tm.sources,
+        meta,
+        phase_centre=centre,
+        softened=softened,
+    )
 
 
 def beam_response(tm: TransferMatrix, filters: FilterSet | npt.ArrayLike) -> NDArray:

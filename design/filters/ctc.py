@@ -81,13 +81,22 @@ class CTCDesign:
     separation_db : (2, n_freqs) ndarray
         Ipsilateral over contralateral level per input, dB.
     meta : dict
-        The design and its parameters.
+        The design and its parameters (provenance).
+    target_db : (n_freqs,) ndarray or None
+        The separation the design was asked for, per bin (:func:`target_cancellation`); None
+        for designs without a target. Where the gain limit made it unreachable the filters'
+        ``softened`` says so, with the shortfall in dB per bin.
+    separation_db_positions : (n_positions, 2, n_freqs) ndarray or None
+        With several stacked positions (:func:`target_cancellation`), the separation at each,
+        the design position first; None otherwise.
     """
 
     filters: FilterSet
     response: NDArray[np.complex128]
     separation_db: NDArray[np.float64]
     meta: dict[str, Any] = field(default_factory=dict)
+    target_db: NDArray[np.float64] | None = None
+    separation_db_positions: NDArray[np.float64] | None = None
 
 
 def _ear_plant(tm: TransferMatrix, name: str = "tm") -> TransferMatrix:
@@ -123,10 +132,34 @@ def separation_db(response: npt.ArrayLike) -> NDArray[np.float64]:
         return 20.0 * np.log10(ipsi / contra)
 
 
-def _design(tm: TransferMatrix, w: NDArray, fs: float, meta: dict) -> CTCDesign:
-    filters = FilterSet(w, tm.freqs, fs, INPUTS, tm.sources, meta)
+def _design(
+    tm: TransferMatrix,
+    w: NDArray,
+    fs: float,
+    meta: dict,
+    *,
+    target_db: NDArray | None = None,
+    softened: tuple[str, ...] = (),
+    positions: Sequence[TransferMatrix] = (),
+) -> CTCDesign:
     response = tm.apply(w)
-    return CTCDesign(filters, response, separation_db(response), meta)
+    separation = separation_db(response)
+    shortfall = {}
+    for channel in softened:  # the target's shortfall (dB) at the design position
+        sep = separation[INPUTS.index(channel)]
+        shortfall[f"target separation ({channel})"] = np.maximum(target_db - sep, 0.0)
+    filters = FilterSet(w, tm.freqs, fs, INPUTS, tm.sources, meta, softened=shortfall)
+    per_position = (
+        np.stack([separation_db(p.apply(w)) for p in positions]) if len(positions) > 1 else None
+    )
+    return CTCDesign(
+        filters,
+        response,
+        separation,
+        meta,
+        target_db=target_db,
+        separation_db_positions=per_position,
+    )
 
 
 def regularized(
@@ -311,8 +344,8 @@ def target_cancellation(
     Returns
     -------
     CTCDesign
-        At the design position; ``meta["separation_db_positions"]`` holds ``(n_positions, 2,
-        n_freqs)`` for all stacked positions.
+        At the design position; with several stacked positions its
+        ``separation_db_positions`` holds ``(n_positions, 2, n_freqs)`` for all of them.
     """
     plants = [tm] if isinstance(tm, TransferMatrix) else list(tm)
     if not plants:
@@ -355,18 +388,15 @@ def target_cancellation(
                 softened.append(("left", "right")[i])
     meta = {
         "design": "target_cancellation",
-        "target_db": target,
         "delay_samples": m,
         "gain_limit": gain_limit,
         "n_positions": len(plants),
         "fidelity_weight": weight,
         "robust_margin_db": margin,
         "robustness_weight": robust,
-        "separation_db_positions": np.stack([separation_db(p.apply(w)) for p in plants]),
-        # Channels whose target the gain limit made unreachable somewhere (then an objective).
-        "target_softened": tuple(softened),
     }
-    return _design(ref, w, fs, meta)
+    # Channels whose target the gain limit made unreachable somewhere (then an objective).
+    return _design(ref, w, fs, meta, target_db=target, softened=tuple(softened), positions=plants)
 
 
 def null_steering(

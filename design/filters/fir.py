@@ -27,7 +27,13 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from acoustics.validation import as_complex_array, as_float_array, as_freqs, as_positive
+from acoustics.validation import (
+    as_complex_array,
+    as_float_array,
+    as_freqs,
+    as_point,
+    as_positive,
+)
 
 __all__ = [
     "FilterSet", "FIRFilterSet", "RTFForm", "to_fir", "frequency_response", "to_rtf", "from_rtf",
@@ -100,7 +106,13 @@ class FilterSet:
     inputs, drivers : sequence of str
         Unique input-channel labels (e.g. ``("left", "right")``) and driver labels.
     meta : mapping, optional
-        The design and its parameters (read-only once stored).
+        The design and its parameters (provenance; read-only once stored).
+    phase_centre : (3,) array_like, optional
+        The point in the device frame (metres) the design refers its on-axis phase to (a beam's
+        apparent source); ``None`` is the device origin.
+    softened : mapping of str to (n_freqs,) array_like, optional
+        The requested constraints that could not all hold and became objectives, by name, each
+        with its per-bin shortfall (0 where met). Empty when everything asked for holds.
     """
 
     W: NDArray[np.complex128]
@@ -109,15 +121,30 @@ class FilterSet:
     inputs: tuple[str, ...]
     drivers: tuple[str, ...]
     meta: Mapping[str, Any] = field(default_factory=dict)
+    phase_centre: NDArray[np.float64] | None = None
+    softened: Mapping[str, NDArray[np.float64]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         w = as_complex_array(self.W, "W")
         if w.ndim != 3:
             raise ValueError(f"W must have shape (n_drivers, n_inputs, n_freqs), got {w.shape}")
         fs = as_positive(self.fs, "fs")
+        centre = None if self.phase_centre is None else as_point(self.phase_centre, "phase_centre")
+        if not isinstance(self.softened, Mapping):
+            raise TypeError(f"softened must be a mapping, got {type(self.softened).__name__}")
+        softened = {}
+        for name, shortfall in self.softened.items():
+            s = _readonly(as_float_array(shortfall, f"softened[{name!r}]"))
+            if s.shape != (w.shape[2],):
+                raise ValueError(
+                    f"softened[{name!r}] must have shape ({w.shape[2]},) (one value per bin), "
+                    f"got {s.shape}"
+                )
+            softened[str(name)] = s
         _freeze(self, W=w, freqs=_freqs(self.freqs, fs, w.shape[2]), fs=fs,
                 inputs=_labels(self.inputs, "inputs", w.shape[1]),
-                drivers=_labels(self.drivers, "drivers", w.shape[0]), meta=self.meta)  # fmt: skip
+                drivers=_labels(self.drivers, "drivers", w.shape[0]), meta=self.meta,
+                phase_centre=centre, softened=MappingProxyType(softened))  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)

@@ -154,7 +154,7 @@ def compute(
         response=design.response,
         separation_db=design.separation_db,
         plain_separation_db=plain,
-        target_db=np.asarray(design.meta["target_db"], dtype=float),
+        target_db=np.asarray(design.target_db, dtype=float),
         delay_samples=float(delay),
         fs=fs,
     )

@@ -135,7 +135,7 @@ def compute(
     pair_scene = dataclasses.replace(
         scene, device=stereo_pair(listener_distance=distance), device_yaw_deg=yaw
     )
-    virtualizer = chain.meta["virtualizer"]
+    virtualizer = chain.virtual.virtualizer
     v = iir_response(virtualizer, freqs).W
     return SignalFlowResult(
         fs=fs,

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from acoustics.geometry import greens_function, rotation_matrix, to_local
 from acoustics.heads import PointEars, RigidSphere
@@ -143,13 +143,14 @@ def test_azimuth_transfer_finite_distance_tends_to_far_field():
     near = azimuth_transfer(device, freqs, az, distance=1000.0)
     # Differences are O(|p|^2 k / distance) ~ 1e-4 for |p| ~ 0.1 m at 3 kHz.
     assert_allclose(near.H, far.H, rtol=1e-3, atol=1e-3)
-    assert far.meta["azimuths_deg"].shape == (24,)
+    assert_array_equal(far.directions.azimuths_deg, az)
+    assert far.directions.distance is None and near.directions.distance == 1000.0
     assert far.receivers[0] == "az=-180"
 
 
 def test_smart_speaker_side_drivers_point_to_their_sides():
     tm = azimuth_transfer(smart_speaker(), [6000.0], np.arange(-180.0, 180.0, 5.0))
-    az = tm.meta["azimuths_deg"]
+    az = tm.directions.azimuths_deg
     assert az[np.argmax(np.abs(tm.select(sources=["left"]).H[:, 0, 0]))] == -90.0
     assert az[np.argmax(np.abs(tm.select(sources=["right"]).H[:, 0, 0]))] == 90.0
     assert az[np.argmax(np.abs(tm.select(sources=["tweeter"]).H[:, 0, 0]))] == 0.0

@@ -103,3 +103,94 @@ def test_the_speed_of_sound_is_a_typed_field():
     assert TransferMatrix(np.ones((1, 1, 1)), [1.0], ("a",), ("b",)).c == 343.0
     with pytest.raises(ValueError, match="c"):
         TransferMatrix(np.ones((1, 1, 1)), [1.0], ("a",), ("b",), c=-1.0)
+
+
+# --- typed receiver directions and source positions ------------------------------------------
+
+
+def test_receiver_directions_round_trip_through_vectors():
+    # Azimuths stay as given (-180 is not wrapped to 180); vectors follow sph_to_cart, and
+    # from_vectors recovers the angles.
+    from acoustics.geometry import sph_to_cart
+    from acoustics.transfer import ReceiverDirections
+
+    az, el = np.array([-180.0, -45.0, 0.0, 90.0]), np.array([0.0, 10.0, -30.0, 60.0])
+    d = ReceiverDirections(az, el, distance=2.0)
+    assert_allclose(d.azimuths_deg, az)
+    assert_allclose(d.vectors, sph_to_cart(az, el, 1.0))
+    back = ReceiverDirections.from_vectors(3.0 * d.vectors)  # normalised
+    assert_allclose(back.elevations_deg, el, atol=1e-12)
+    assert_allclose(back.azimuths_deg[1:], az[1:], atol=1e-12)
+    assert abs(abs(back.azimuths_deg[0]) - 180.0) < 1e-12
+    assert len(d) == 4 and d.distance == 2.0 and d.weights is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"elevations_deg": [0.0, 0.0, 0.0]}, "elevations_deg"),
+        ({"elevations_deg": 91.0}, "elevations_deg"),
+        ({"distance": -1.0}, "distance"),
+        ({"weights": [0.5, 0.6]}, "weights"),
+        ({"weights": [1.5, -0.5]}, "weights"),
+        ({"weights": [1.0]}, "weights"),
+    ],
+)
+def test_receiver_directions_validation_names_argument(kwargs, name):
+    from acoustics.transfer import ReceiverDirections
+
+    args = {"azimuths_deg": [0.0, 90.0], "elevations_deg": 0.0} | kwargs
+    with pytest.raises(ValueError, match=name):
+        ReceiverDirections(**args)
+
+
+def test_select_subsets_directions_and_source_positions():
+    # A selection keeps the directions and positions of what it keeps (the former meta
+    # angles stayed whole and no longer matched the receivers). Weights belong to the whole
+    # quadrature: a reordering keeps them, a subset drops them.
+    from acoustics.transfer import ReceiverDirections
+
+    base = _tm(n_r=3, n_s=2)
+    dirs = ReceiverDirections([0.0, 90.0, 180.0], 0.0, weights=[0.5, 0.25, 0.25])
+    pos = np.array([[0.1, 0.0, 0.0], [0.0, 0.2, 0.0]])
+    tm = TransferMatrix(
+        base.H, base.freqs, base.receivers, base.sources, directions=dirs, source_positions=pos
+    )
+    sub = tm.select(receivers=["r2", "r0"], sources=["s1"])
+    assert_allclose(sub.directions.azimuths_deg, [180.0, 0.0])
+    assert sub.directions.weights is None
+    assert_allclose(sub.source_positions, pos[[1]])
+    perm = tm.select(receivers=["r1", "r2", "r0"])
+    assert_allclose(perm.directions.weights, [0.25, 0.25, 0.5])
+    assert not tm.source_positions.flags.writeable
+    with pytest.raises(ValueError, match="directions"):
+        TransferMatrix(base.H, base.freqs, base.receivers, base.sources, directions=dirs.take([0]))
+    with pytest.raises(ValueError, match="source_positions"):
+        TransferMatrix(base.H, base.freqs, base.receivers, base.sources, source_positions=pos[:1])
+    with pytest.raises(TypeError, match="directions"):
+        TransferMatrix(base.H, base.freqs, base.receivers, base.sources, directions=[0.0] * 3)
+
+
+def test_models_carry_their_directions_and_driver_positions():
+    # The beam-pattern and sphere models say where their receivers are; a room's beam pattern
+    # has the free-field one's directions.
+    from acoustics.freefield import sphere_quadrature, sphere_transfer
+    from acoustics.scene import azimuth_transfer, living_room_scene
+    from acoustics.sources.presets import smart_speaker
+
+    device = smart_speaker()
+    az = np.arange(-180.0, 180.0, 30.0)
+    arc = azimuth_transfer(device, [500.0], az, distance=1.5, elevation_deg=10.0)
+    assert_allclose(arc.directions.azimuths_deg, az)
+    assert_allclose(arc.directions.elevations_deg, 10.0)
+    assert arc.directions.distance == 1.5
+    assert_allclose(arc.source_positions, device.positions)
+    sphere = sphere_transfer(device, [500.0], n_elevations=8)
+    _, weights = sphere_quadrature(8)
+    assert_allclose(sphere.directions.weights, np.concatenate([[0.0], weights]))
+    assert_allclose(sphere.directions.vectors[0], [1.0, 0.0, 0.0], atol=1e-12)
+    living = living_room_scene(max_order=1)
+    in_room = azimuth_transfer(living, [500.0], az, distance=0.4)
+    free = azimuth_transfer(living.device, [500.0], az, distance=0.4)
+    assert_allclose(in_room.directions.vectors, free.directions.vectors)
+    assert_allclose(in_room.source_positions, free.source_positions)

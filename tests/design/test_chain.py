@@ -59,6 +59,22 @@ def test_ear_responses_show_the_designed_virtual_speaker(chain):
     assert_allclose(np.abs(r[0, 2, band]), np.abs(r[1, 2, band]), rtol=1e-6)
 
 
+def test_the_virtual_pair_is_a_typed_field_that_fades_to_stereo(chain):
+    # The L/R paths carry I + w (V - I): the virtualizer's crosstalk where the cancellation
+    # target is deep (w = 1 from 500 Hz to 4 kHz), plain stereo where it is 0 dB (w = 0 at
+    # 125 Hz and 12 kHz and beyond).
+    pair = chain.virtual
+    assert pair.azimuth_deg == 30.0 and pair.virtualizer.azimuth_deg == 30.0
+    freqs = np.array([100.0, 1000.0, 2000.0, 16000.0])
+    x = pair.crosstalk(freqs)
+    v = iir_response(pair.virtualizer, freqs).W
+    assert_allclose(x[:, :, [0, 3]], np.broadcast_to(np.eye(2)[:, :, None], (2, 2, 2)))
+    assert_allclose(x[:, :, 1:3], v[:, :, 1:3])
+    assert stereo_chain(default_scene()).virtual is None
+    with pytest.raises(ValueError, match="weight"):
+        type(pair)(pair.virtualizer, [100.0, 200.0], [0.5, 1.5])
+
+
 def test_render_silence_and_linearity(chain):
     assert np.all(render(chain, np.zeros((2, 4800)), FS) == 0)
     rng = np.random.default_rng(0)
@@ -197,7 +213,7 @@ def test_designs_at_every_sampling_rate(fs):
     ch = design_chain(default_scene(), fs=fs)
     assert ch.fs == fs
     assert np.all(np.isfinite(ch.filters))
-    assert ch.meta["virtualizer_fit_error"]["max_db_200_4k"] < 1.5
+    assert ch.virtual.virtualizer.fit_error["max_db_200_4k"] < 1.5
 
 
 def test_gain_limit_bad_input():

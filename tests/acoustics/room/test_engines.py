@@ -47,13 +47,12 @@ def test_gridded_echoes_wrap_like_the_sampled_spectrum():
 
 
 @pytest.mark.parametrize("exact_order", [4, -1])
-def test_components_of_the_whole_set_reproduce_the_exact_models(kemar, monkeypatch, exact_order):
+def test_components_of_the_whole_set_reproduce_the_exact_models(kemar, exact_order):
     # With as many components as measured directions the factorisation is exact, so the grouped
     # engine differs from the per-path evaluation only by the echogram gridding. Order 2: with
     # the default EXACT_ORDER (4) every reflection takes its whole measured response in time
     # (measured -80.9 dB nearest, -82.2 dB interpolating); with -1 every one goes through the
     # components (measured -80.3 / -82.1 dB).
-    monkeypatch.setattr(measured_head, "EXACT_ORDER", exact_order)
     room = Room((5.0, 4.0, 2.5), 0.3, max_order=2, tail="none")
     freqs = np.fft.rfftfreq(1024, 1 / FS)
     args = (room, TWO_OMNI, [[3.4, 1.8, 1.2], [2.5, 3.0, 1.4]], [185.0, 120.0], kemar, freqs)
@@ -62,7 +61,13 @@ def test_components_of_the_whole_set_reproduce_the_exact_models(kemar, monkeypat
     band = (freqs >= 100) & (freqs <= 0.4 * FS)
     for mode in ("nearest", "interpolate"):
         exact = ear_transfer_room(*args, **kwargs, hrtf_directions=mode)
-        grouped = ear_transfer_room(*args, **kwargs, hrtf_directions=mode, hrtf_components=n_dirs)
+        grouped = ear_transfer_room(
+            *args,
+            **kwargs,
+            hrtf_directions=mode,
+            hrtf_components=n_dirs,
+            hrtf_exact_order=exact_order,
+        )
         assert grouped.shape == exact.shape == (2, 2, 2, freqs.size)
         assert _nmse_db(grouped, exact, band) < -75, mode
 
@@ -127,12 +132,15 @@ def test_nearest_direction_model_matches_pyroomacoustics():
         ({"hrtf_components": 2.5}, "hrtf_components"),
         ({"hrtf_components": True}, "hrtf_components"),
         ({"hrtf_components": 10_000}, "hrtf_components"),
+        ({"hrtf_components": 8, "hrtf_exact_order": -2}, "hrtf_exact_order"),
+        ({"hrtf_components": 8, "hrtf_exact_order": 1.0}, "hrtf_exact_order"),
     ],
 )
 def test_bad_hrtf_options_are_refused(kemar, kwargs, match):
+    # Out of range is a ValueError, not an integer (2.5, True, 1.0) a TypeError.
     room = Room((5.0, 4.0, 2.5), 0.3, max_order=1, tail="none")
     freqs = np.fft.rfftfreq(256, 1 / FS)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((ValueError, TypeError), match=match):
         ear_transfer_room(room, OMNI, [[3.0, 2.0, 1.2]], [180.0], kemar, freqs, **kwargs)
 
 

@@ -344,13 +344,13 @@ def test_a_call_that_cannot_fit_is_refused_before_allocating(monkeypatch):
 
 
 def test_the_sphere_sum_is_chunked_over_listeners_to_fit(monkeypatch):
-    from acoustics.room import engines
+    from acoustics.room import memory
 
     room = Room((5.5, 4.2, 2.6), 0.3, max_order=4, tail="none")
     freqs = np.fft.rfftfreq(1024, 1 / FS)
     args = (room, OMNI, RECEIVERS, [180.0, 90.0, 0.0, -90.0], RigidSphere(), freqs)
     whole = ear_transfer_room(*args, device_position=SOURCE)
-    monkeypatch.setattr(engines, "_sphere_listener_chunk", lambda n_img: 1)
+    monkeypatch.setattr(memory, "sphere_listener_chunk", lambda n_img: 1)
     chunked = ear_transfer_room(*args, device_position=SOURCE)
     # The table sums run in float32 blocks, so chunking changes the rounding: at most 2e-8
     # against values up to 0.7 measured.

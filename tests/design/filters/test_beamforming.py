@@ -98,7 +98,7 @@ def test_null_depth_trades_against_effort(speaker):
         null_beam(tm, sphere=sphere, constraints="hard", **strict)
     # By default the request becomes the objective instead, and the null comes out shallower.
     soft = null_beam(tm, sphere=sphere, **strict)
-    assert soft.meta["softened"]
+    assert soft.softened
     assert np.max(beam_metrics(tm, soft).null_depth_db) > -40.0 + 0.1
 
 
@@ -114,7 +114,7 @@ def test_matrix_mixing_is_frequency_independent(speaker):
 
 def test_beam_bad_input(speaker):
     freqs, tm, sphere = speaker
-    with pytest.raises(ValueError, match="azimuths_deg"):
+    with pytest.raises(ValueError, match="azimuth_transfer"):
         null_beam(sphere)
     no_side = azimuth_transfer(smart_speaker(), freqs, np.arange(-60.0, 61.0, 5.0))
     with pytest.raises(ValueError, match="90"):
@@ -140,14 +140,14 @@ def test_null_beam_constraint_modes_on_a_soundbar():
         null_beam(tm, sphere=sphere, constraints="hard")
     soft = null_beam(tm, sphere=sphere, constraints="soft")
     auto = null_beam(tm, sphere=sphere)
-    assert soft.meta["softened"] and auto.meta["softened"]
+    assert soft.softened and auto.softened
     assert_allclose(auto.W, soft.W, atol=1e-6)
     y = beam_response(tm, soft)
     on = int(np.argmin(np.abs(az)))
     assert_allclose(
-        y[on], np.exp(1j * 2 * np.pi * freqs / 343.0 * soft.meta["phase_centre"][0]), atol=1e-6
+        y[on], np.exp(1j * 2 * np.pi * freqs / 343.0 * soft.phase_centre[0]), atol=1e-6
     )  # the unit on-axis normalisation still holds
-    shortfall = soft.meta["shortfall"]
+    shortfall = soft.softened
     # The reported shortfall of each null is what the response exceeds its bound by.
     side = int(np.argmin(np.abs(az - 90.0)))
     excess = np.maximum(np.abs(y[side]) - 10 ** (-20 / 20), 0.0)
@@ -157,7 +157,7 @@ def test_null_beam_constraint_modes_on_a_soundbar():
     tm2 = azimuth_transfer(speaker, freqs, az)
     sph2 = sphere_transfer(speaker, freqs)
     hard = null_beam(tm2, sphere=sph2, constraints="hard")
-    assert not null_beam(tm2, sphere=sph2).meta["softened"]
+    assert not null_beam(tm2, sphere=sph2).softened
     assert_allclose(null_beam(tm2, sphere=sph2).W, hard.W)
     with pytest.raises(ValueError, match="constraints"):
         null_beam(tm2, constraints="maybe")

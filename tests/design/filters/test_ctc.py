@@ -122,7 +122,7 @@ def test_robust_target_cancellation_holds_over_positions():
     robust = target_cancellation(plants, target, fs=FS)
     band = (freqs >= 500) & (freqs <= 4000)
     plain_sep = np.stack([separation_db(p.apply(plain.filters.W)) for p in plants])[..., band]
-    robust_sep = robust.meta["separation_db_positions"][..., band]
+    robust_sep = robust.separation_db_positions[..., band]
     floor = np.broadcast_to(target[band] - 6.0, plain_sep.shape)
     short = plain_sep < floor
     assert short.any(), "the plain design should lose separation off its design position"

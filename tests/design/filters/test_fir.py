@@ -461,3 +461,18 @@ def test_to_fir_and_frequency_response_refuse_bad_arguments():
         path_latency(np.ones(4))
     with pytest.raises(ValueError, match="silent"):
         path_latency(FIRFilterSet(np.zeros((1, 1, 4)), FS, ("x",), ("a",)))
+
+
+def test_filter_sets_carry_softened_constraints_and_a_phase_centre():
+    # softened maps each constraint that became an objective to its per-bin shortfall.
+    w = np.ones((2, 1, 3), dtype=complex)
+    f = FilterSet(w, [0.0, 1e3, 2e3], 48000.0, ("c",), ("a", "b"), softened={"null": [0, 1, 0]},
+                  phase_centre=(0.1, 0.0, 0.0))  # fmt: skip
+    assert_allclose(f.softened["null"], [0.0, 1.0, 0.0])
+    assert_allclose(f.phase_centre, [0.1, 0.0, 0.0])
+    assert not f.softened["null"].flags.writeable
+    assert not FilterSet(w, [0.0, 1e3, 2e3], 48000.0, ("c",), ("a", "b")).softened
+    with pytest.raises(ValueError, match="softened"):
+        FilterSet(w, [0.0, 1e3, 2e3], 48000.0, ("c",), ("a", "b"), softened={"null": [0, 1]})
+    with pytest.raises(ValueError, match="phase_centre"):
+        FilterSet(w, [0.0, 1e3, 2e3], 48000.0, ("c",), ("a", "b"), phase_centre=(0.1, 0.0))
