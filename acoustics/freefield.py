@@ -36,6 +36,7 @@ from acoustics.transfer import ReceiverDirections, TransferMatrix
 from acoustics.validation import (
     as_float_array,
     as_freqs,
+    as_int,
     as_point,
     as_positions,
     as_positive,
@@ -153,14 +154,14 @@ def ear_transfer_freefield(
     directivity = np.empty((n_l, 2, n_d, f.shape[0]), dtype=np.complex128)
     for d, driver in enumerate(device.drivers):  # a loop over drivers, vectorized over the rest
         dirs = to_ear[:, :, d, :].reshape(-1, 3) @ r_d[d]  # world -> driver frame
-        directivity[:, :, d, :] = driver.directivity.response(f, dirs, c=c).reshape(n_l, 2, -1)
+        directivity[:, :, d, :] = driver.directivity.response(dirs, f, c=c).reshape(n_l, 2, -1)
     return ears * directivity
 
 
 def azimuth_transfer_freefield(
     device: Device,
-    freqs: npt.ArrayLike,
     azimuths_deg: npt.ArrayLike,
+    freqs: npt.ArrayLike,
     *,
     distance: float | None = None,
     elevation_deg: float = 0.0,
@@ -172,10 +173,10 @@ def azimuth_transfer_freefield(
     ----------
     device : Device
         The drivers.
-    freqs : (n_freqs,) array_like
-        Frequencies in Hz.
     azimuths_deg : (n_azimuths,) array_like
         Azimuths in degrees in the device frame: 0 on-axis, +90 the device's left.
+    freqs : (n_freqs,) array_like
+        Frequencies in Hz.
     distance : float, optional
         Radius of the arc in metres from the device origin; the far field when omitted.
     elevation_deg : float, optional
@@ -194,7 +195,7 @@ def azimuth_transfer_freefield(
     --------
     >>> import numpy as np
     >>> from acoustics.sources.presets import smart_speaker
-    >>> tm = azimuth_transfer_freefield(smart_speaker(), [1000.0], np.arange(-180, 180, 5))
+    >>> tm = azimuth_transfer_freefield(smart_speaker(), np.arange(-180, 180, 5), [1000.0])
     >>> tm.shape
     (72, 5, 1)
     """
@@ -211,7 +212,7 @@ def azimuth_transfer_freefield(
     u = sph_to_cart(az, el, 1.0)  # (n_a, 3)
     p_d, r_d = driver_frames(device, np.zeros(3), np.eye(3))
     if distance is None:
-        h = _far_field(device, f, u, c)
+        h = _far_field(device, u, f, c)
         normalisation = "far field, relative to a unit point source at the device origin"
     else:
         dist = as_positive(distance, "distance")
@@ -228,7 +229,7 @@ def azimuth_transfer_freefield(
             vec = points - p_d[d]
             r = np.linalg.norm(vec, axis=1)
             g = greens_function(r, f, c=c)
-            h[:, d, :] = driver.directivity.response(f, vec @ r_d[d], c=c) * g / reference
+            h[:, d, :] = driver.directivity.response(vec @ r_d[d], f, c=c) * g / reference
         normalisation = f"at {dist:g} m, relative to a unit point source at the device origin"
     labels = tuple(f"az={a:g}" for a in az)
     if len(set(labels)) != len(labels):
@@ -267,9 +268,8 @@ def sphere_quadrature(n_elevations: int = 48) -> tuple[NDArray[np.float64], NDAr
     weights : (n,) ndarray
         Positive, summing to 1 (an average over the sphere).
     """
-    if isinstance(n_elevations, bool) or not isinstance(n_elevations, (int, np.integer)):
-        raise TypeError(f"n_elevations must be an int, got {n_elevations!r}")
-    if n_elevations < 2 or n_elevations % 2:
+    n_elevations = as_int(n_elevations, "n_elevations", 2)
+    if n_elevations % 2:
         raise ValueError(f"n_elevations must be even and at least 2, got {n_elevations}")
     nodes, w = np.polynomial.legendre.leggauss(n_elevations // 2)
     cos_theta = np.concatenate([(nodes - 1.0) / 2.0, (nodes + 1.0) / 2.0])  # both hemispheres
@@ -320,7 +320,7 @@ def sphere_transfer(
     ax = as_unit_vector(axis, "axis")
     quad, weights = sphere_quadrature(n_elevations)
     u = np.vstack([ax[None, :], quad])
-    h = _far_field(device, f, u, c)
+    h = _far_field(device, u, f, c)
     meta = {
         "model": "free field",
         "device": device.name,
@@ -334,7 +334,7 @@ def sphere_transfer(
     )
 
 
-def _far_field(device: Device, freqs: NDArray, directions: NDArray, c: float) -> NDArray:
+def _far_field(device: Device, directions: NDArray, freqs: NDArray, c: float) -> NDArray:
     r"""Return far-field responses ``(n_dirs, n_drivers, n_freqs)`` re a source at the origin.
 
     :math:`D_d(\hat{\mathbf u}) e^{+jk\,\mathbf p_d\cdot\hat{\mathbf u}}` (module docstring).
@@ -344,5 +344,5 @@ def _far_field(device: Device, freqs: NDArray, directions: NDArray, c: float) ->
     h = np.empty((directions.shape[0], p_d.shape[0], freqs.shape[0]), dtype=np.complex128)
     for d, driver in enumerate(device.drivers):  # a loop over drivers, vectorized over the rest
         phase = np.exp(1j * np.outer(directions @ p_d[d], k))
-        h[:, d, :] = driver.directivity.response(freqs, directions @ r_d[d], c=c) * phase
+        h[:, d, :] = driver.directivity.response(directions @ r_d[d], freqs, c=c) * phase
     return h

@@ -72,7 +72,7 @@ from acoustics.geometry import SPEED_OF_SOUND, rotation_matrix
 from acoustics.room.shoebox import WALLS, Room, air_attenuation_db_per_m
 from acoustics.scene import Listener, Scene
 from acoustics.sources import Omni
-from acoustics.validation import as_positions, as_speed_of_sound
+from acoustics.validation import as_int, as_positions, as_speed_of_sound
 
 __all__ = [
     "to_pyroomacoustics",
@@ -290,10 +290,8 @@ def pyroomacoustics_rirs(
     if not room_pra.sources or room_pra.mic_array is None:
         raise ValueError("room_pra must hold at least one source and one microphone")
     c = as_speed_of_sound(c)
-    if n_taps is not None and (
-        isinstance(n_taps, bool) or not isinstance(n_taps, (int, np.integer)) or n_taps < 1
-    ):
-        raise ValueError(f"n_taps must be a positive integer or None, got {n_taps!r}")
+    if n_taps is not None:
+        n_taps = as_int(n_taps, "n_taps", 1)
     if not np.isclose(room_pra.c, c, rtol=1e-9, atol=0.0):
         warnings.warn(
             f"room_pra was built with c = {room_pra.c:g} m/s; simulating with c = {c:g} m/s",
@@ -349,8 +347,7 @@ def pyroomacoustics_transfer(
         ``np.fft.rfftfreq(n_fft, 1 / room_pra.fs)``, comparable bin by bin with
         :func:`acoustics.room.engines.point_transfer_room` on the same frequencies.
     """
-    if isinstance(n_fft, bool) or not isinstance(n_fft, (int, np.integer)) or n_fft < 2:
-        raise ValueError(f"n_fft must be an integer >= 2, got {n_fft!r}")
+    n_fft = as_int(n_fft, "n_fft", 2)
     h = pyroomacoustics_rirs(room_pra, c=c)
     if h.shape[-1] > n_fft:
         raise ValueError(
@@ -362,9 +359,7 @@ def pyroomacoustics_transfer(
 
 def _as_fs(fs: object) -> int:
     """Validate an integer sampling rate (pyroomacoustics' RIR builder takes an int)."""
-    if isinstance(fs, bool) or not isinstance(fs, (int, np.integer)) or fs <= 0:
-        raise ValueError(f"fs must be a positive integer in Hz, got {fs!r}")
-    return int(fs)
+    return as_int(fs, "fs", 1)
 
 
 def _materials(room: Room, fs: int, scattering: float | None) -> dict[str, pra.Material]:

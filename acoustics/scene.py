@@ -35,6 +35,7 @@ from acoustics.transfer import TransferMatrix
 from acoustics.validation import (
     as_float_array,
     as_freqs,
+    as_int,
     as_point,
     as_positions,
     as_positive,
@@ -398,8 +399,8 @@ def ear_transfer(
 
 def azimuth_transfer(
     device: Device | Scene,
-    freqs: npt.ArrayLike,
     azimuths_deg: npt.ArrayLike,
+    freqs: npt.ArrayLike,
     *,
     distance: float | None = None,
     elevation_deg: float = 0.0,
@@ -411,7 +412,7 @@ def azimuth_transfer(
     ----------
     device : Device or Scene
         A device (free field), or a scene whose device placement and room are used.
-    freqs, azimuths_deg, distance, elevation_deg, c
+    azimuths_deg, freqs, distance, elevation_deg, c
         As for :func:`acoustics.freefield.azimuth_transfer_freefield`. Azimuths are in the
         device frame (0 on-axis, +90 the device's left). In a room, ``distance`` is required: the
         receivers are
@@ -425,20 +426,20 @@ def azimuth_transfer(
     """
     if isinstance(device, Device):
         return azimuth_transfer_freefield(
-            device, freqs, azimuths_deg, distance=distance, elevation_deg=elevation_deg, c=c
+            device, azimuths_deg, freqs, distance=distance, elevation_deg=elevation_deg, c=c
         )
     if not isinstance(device, Scene):
         raise TypeError(f"device must be a Device or a Scene, got {type(device).__name__}")
     scene = device
     if scene.room is None:
         return azimuth_transfer_freefield(
-            scene.device, freqs, azimuths_deg, distance=distance, elevation_deg=elevation_deg, c=c
+            scene.device, azimuths_deg, freqs, distance=distance, elevation_deg=elevation_deg, c=c
         )
     if distance is None:
         raise ValueError("distance is required for beam patterns in a room (no far field there)")
     # The free-field call validates the arguments and gives the labels and directions.
     free = azimuth_transfer_freefield(
-        scene.device, freqs, azimuths_deg, distance=distance, elevation_deg=elevation_deg, c=c
+        scene.device, azimuths_deg, freqs, distance=distance, elevation_deg=elevation_deg, c=c
     )
     points_device = free.directions.vectors * float(distance)
     points = points_device @ scene.device_rotation.T + scene.device_position
@@ -494,8 +495,7 @@ def impulse_responses(
     if not isinstance(scene, Scene):
         raise TypeError(f"scene must be a Scene, got {type(scene).__name__}")
     fs = as_positive(fs, "fs")
-    if isinstance(n_taps, bool) or not isinstance(n_taps, (int, np.integer)) or n_taps < 1:
-        raise ValueError(f"n_taps must be a positive integer, got {n_taps!r}")
+    n_taps = as_int(n_taps, "n_taps", 1)
     lis = scene.listener
     heads = lis.position[None, :] if isinstance(lis, Listener) else lis.positions
     drivers = scene.driver_positions

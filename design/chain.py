@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 
 from acoustics.geometry import DEFAULT_FS
 from acoustics.scene import Listener, Scene, azimuth_transfer, ear_transfer
-from acoustics.validation import as_positive
+from acoustics.validation import as_int, as_positive
 from design.render.audio import as_audio
 from design.render.convolution import Precision, convolve
 
@@ -107,6 +107,9 @@ class DesignTargets:
         Achieved: the largest drop in the lobe (within the half-width), dB below on-axis.
     beam_wng_db : (n_beam,) ndarray
         Achieved white-noise gain in dB re one driver.
+    fir_truncation_error : (n_drivers, 3) ndarray or None
+        Achieved by the FIR realisation: per driver and path, the energy of the designed
+        response beyond the kept taps over its total (:func:`design.filters.fir.to_fir`).
     """
 
     freqs: NDArray[np.float64]
@@ -121,6 +124,7 @@ class DesignTargets:
     beam_null_depth_db: NDArray[np.float64]
     beam_lobe_drop_db: NDArray[np.float64]
     beam_wng_db: NDArray[np.float64]
+    fir_truncation_error: NDArray[np.float64] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -346,8 +350,7 @@ def design_chain(
         raise ValueError("scene must have a single Listener to design for")
     fs = as_positive(fs, "fs")
     gain_limit_db = as_positive(gain_limit_db, "gain_limit_db", allow_zero=True)
-    if isinstance(n_taps, bool) or not isinstance(n_taps, (int, np.integer)) or n_taps < 16:
-        raise ValueError(f"n_taps must be an integer >= 16, got {n_taps!r}")
+    n_taps = as_int(n_taps, "n_taps", 16)
     if (
         isinstance(beam_band_hz, (str, bytes))
         or np.ndim(beam_band_hz) != 1
@@ -406,12 +409,12 @@ def design_chain(
     # Centre: the null beam in its band, delay-and-sum outside, cross-faded.
     az = np.arange(-180.0, 180.0, 5.0)
     band = (freqs >= lo * 2 ** (-1 / 6)) & (freqs <= hi * 2 ** (1 / 6))
-    beam_tm = azimuth_transfer(scene.device, freqs[1:], az)
+    beam_tm = azimuth_transfer(scene.device, az, freqs[1:])
     w_c = np.zeros((len(scene.device.drivers), freqs.size), dtype=complex)
     w_c[:, 1:] = delay_and_sum(beam_tm, fs=fs).W[:, 0, :]
     w_c[:, 0] = w_c[:, 1]
     inner = np.nonzero(band)[0]
-    band_tm = azimuth_transfer(scene.device, freqs[inner], az)
+    band_tm = azimuth_transfer(scene.device, az, freqs[inner])
     beam = null_beam(
         band_tm, sphere=sphere_transfer(scene.device, freqs[inner]), fs=fs, **beam_kwargs
     )
@@ -446,6 +449,7 @@ def design_chain(
     distance = float(np.linalg.norm(scene.listener.position - scene.device_position))
     w = np.concatenate([w_lr, w_c[:, None, :]], axis=1) / (4.0 * np.pi * distance)
     fir = to_fir(FilterSet(w, freqs, fs, PATHS, tm.sources), int(n_taps), delay=0)
+    targets = dataclasses.replace(targets, fir_truncation_error=fir.truncation_error)
     meta = {
         "design": "virtual_ctc",
         "target_db": target,
@@ -453,7 +457,7 @@ def design_chain(
         "virtual_azimuth_deg": virtual_azimuth_deg,
         "beam_band_hz": (lo, hi),
         "beam_options": beam_kwargs,
-        "fir": dict(fir.meta),
+        "fir": dict(fir.meta),  # its parameters
         "flight_time_s": flight_s,
     }
     return Chain(

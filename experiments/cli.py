@@ -471,7 +471,7 @@ def _demo(outdir: Path, head_name: str, *, quick: bool = False) -> int:
     freqs = np.fft.rfftfreq(_N_FFT, 1.0 / _FS)
     ears = ear_transfer(scene, freqs)
     azimuths = np.arange(-180.0, 180.0, _AZIMUTH_STEP_DEG)
-    beams = azimuth_transfer(scene.device, freqs, azimuths)
+    beams = azimuth_transfer(scene.device, azimuths, freqs)
     drivers = scene.device.driver_names
 
     written: list[Path] = []

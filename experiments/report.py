@@ -258,7 +258,7 @@ def _figures(ev, zones, chain, scene, outdir: Path) -> list[Path]:
                               ax=axes[i, j])  # fmt: skip
         save(fig, "eval_zones.png")
     freqs = np.geomspace(100.0, 16000.0, 160)
-    tm = azimuth_transfer(scene.device, freqs, np.arange(-180.0, 180.0, 2.0))
+    tm = azimuth_transfer(scene.device, np.arange(-180.0, 180.0, 2.0), freqs)
     w = filter_response(chain, freqs)[:, 2, :]  # the centre path
     fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
     plot_beam_map(tm, w, ax=ax)

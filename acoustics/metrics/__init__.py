@@ -22,6 +22,7 @@ from acoustics.metrics.localization import (
     speech_like_stimulus,
 )
 from acoustics.metrics.room import (
+    DecayKind,
     arrival_index,
     clarity,
     critical_distance,
@@ -42,6 +43,7 @@ __all__ = [
     "critical_distance",
     "schroeder_decay",
     "decay_time",
+    "DecayKind",
     "clarity",
     "definition",
     "direct_to_reverberant_ratio",

@@ -35,13 +35,15 @@ magnitude within 1 ms after it.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
 from acoustics.geometry import SPEED_OF_SOUND
 from acoustics.transfer import TransferMatrix
-from acoustics.validation import as_float_array, as_positive, as_speed_of_sound
+from acoustics.validation import as_float_array, as_int, as_positive, as_speed_of_sound
 
 __all__ = [
     "sabine_t60",
@@ -49,6 +51,7 @@ __all__ = [
     "critical_distance",
     "schroeder_decay",
     "decay_time",
+    "DecayKind",
     "clarity",
     "definition",
     "direct_to_reverberant_ratio",
@@ -250,7 +253,11 @@ def schroeder_decay(ir: npt.ArrayLike, fs: float) -> NDArray[np.float64]:
         return 10.0 * np.log10(energy / energy[..., :1])
 
 
-def decay_time(ir: npt.ArrayLike, fs: float, *, kind: str = "T30") -> NDArray[np.float64]:
+#: The reverberation times of ISO 3382-1 :func:`decay_time` evaluates.
+DecayKind = Literal["T20", "T30", "EDT"]
+
+
+def decay_time(ir: npt.ArrayLike, fs: float, *, kind: DecayKind = "T30") -> NDArray[np.float64]:
     """Reverberation time from the Schroeder decay (ISO 3382-1).
 
     Parameters
@@ -423,8 +430,7 @@ def octave_band_filter(
     h = as_float_array(ir, "ir")
     fs = as_positive(fs, "fs")
     fc = as_positive(centre_hz, "centre_hz")
-    if isinstance(fraction, bool) or not isinstance(fraction, int) or fraction < 1:
-        raise ValueError(f"fraction must be a positive integer, got {fraction!r}")
+    fraction = as_int(fraction, "fraction", 1)
     lo, hi = fc * 2.0 ** (-0.5 / fraction), fc * 2.0 ** (0.5 / fraction)
     if hi >= fs / 2:
         raise ValueError(

@@ -73,7 +73,7 @@ def level_reference(tm: TransferMatrix) -> str:
     >>> import numpy as np
     >>> from acoustics.sources.presets import smart_speaker
     >>> from acoustics.scene import azimuth_transfer
-    >>> level_reference(azimuth_transfer(smart_speaker(), [1000.0], [0.0, 90.0]))
+    >>> level_reference(azimuth_transfer(smart_speaker(), [0.0, 90.0], [1000.0]))
     'dB re point source at device origin'
     """
     _check_tm(tm)
@@ -311,7 +311,7 @@ def plot_polar(
     >>> import numpy as np
     >>> from acoustics.sources.presets import smart_speaker
     >>> from acoustics.scene import azimuth_transfer
-    >>> tm = azimuth_transfer(smart_speaker(), [500.0, 2000.0], np.arange(-180, 180, 5))
+    >>> tm = azimuth_transfer(smart_speaker(), np.arange(-180, 180, 5), [500.0, 2000.0])
     >>> ax = plot_polar(tm, [500.0, 2000.0], source="tweeter")
     >>> len(ax.get_lines())
     2
@@ -410,7 +410,7 @@ def plot_level_map(
     >>> import numpy as np
     >>> from acoustics.sources.presets import smart_speaker
     >>> from acoustics.scene import azimuth_transfer
-    >>> tm = azimuth_transfer(smart_speaker(), [250.0, 1000.0, 4000.0], np.arange(-180, 180, 10))
+    >>> tm = azimuth_transfer(smart_speaker(), np.arange(-180, 180, 10), [250.0, 1000.0, 4000.0])
     >>> ax = plot_level_map(tm, source="left")
     >>> ax.get_ylabel()
     'frequency (Hz)'

@@ -275,7 +275,7 @@ def _ear_early(
     head: HeadModel,
     f: NDArray[np.float64],
     c: float,
-    hrtf_directions: str,
+    hrtf_directions: Literal["interpolate", "nearest"],
     hrtf_components: int | None,
     reach: NDArray[np.float64] | None,
     method: RoomMethod = "auto",
@@ -529,10 +529,10 @@ class _DirectivityEvaluator:
 
     def __call__(self, directions: NDArray, *, exact: NDArray[np.bool_]) -> NDArray[np.complex128]:
         if self.table is None:
-            return self.directivity.response(self.freqs, directions, c=self.c)
+            return self.directivity.response(directions, self.freqs, c=self.c)
         out = np.empty((directions.shape[0], self.freqs.shape[0]), dtype=np.complex128)
         if np.any(exact):
-            out[exact] = self.directivity.response(self.freqs, directions[exact], c=self.c)
+            out[exact] = self.directivity.response(directions[exact], self.freqs, c=self.c)
         rest = ~exact
         cos = directions[rest, 0] / np.linalg.norm(directions[rest], axis=1)
         first, weights = directivity_weights(cos)

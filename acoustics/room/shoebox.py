@@ -51,7 +51,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from acoustics.validation import as_float_array, as_freqs, as_point, as_positive
+from acoustics.validation import as_float_array, as_freqs, as_int, as_point, as_positive
 
 __all__ = [
     "Room",
@@ -150,9 +150,8 @@ class Room:
                 f"{alpha.min():g} to {alpha.max():g}"
             )
         order = self.max_order
-        if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 0:
-            raise ValueError(f"max_order must be a non-negative integer, got {order!r}")
-        if image_count(int(order)) > _MAX_IMAGES:
+        order = as_int(order, "max_order", 0)
+        if image_count(order) > _MAX_IMAGES:
             raise ValueError(
                 f"max_order {order} would need {image_count(int(order))} images per source, more "
                 f"than the {_MAX_IMAGES} this model will hold in memory; use max_order <= 52"
@@ -170,10 +169,7 @@ class Room:
         if self.transition_ms is not None:
             transition = as_positive(self.transition_ms, "transition_ms")
             object.__setattr__(self, "transition_ms", transition)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
-            raise TypeError(f"seed must be an int, got {self.seed!r}")
-        if self.seed < 0:
-            raise ValueError(f"seed must be non-negative, got {self.seed}")
+        as_int(self.seed, "seed", 0)
         dims.flags.writeable = False
         alpha.flags.writeable = False
         object.__setattr__(self, "dimensions", dims)

@@ -172,7 +172,7 @@ def _directivity_table(
     n = int(round(180.0 / _DIRECTIVITY_STEP_DEG))
     theta = np.deg2rad(np.arange(-1, n + 2) * _DIRECTIVITY_STEP_DEG)
     dirs = np.stack([np.cos(theta), np.sin(theta), np.zeros_like(theta)], axis=1)
-    out = _padded(directivity.response(np.frombuffer(freqs), dirs, c=c), n_cols)
+    out = _padded(directivity.response(dirs, np.frombuffer(freqs), c=c), n_cols)
     out.flags.writeable = False
     return out
 
@@ -381,7 +381,7 @@ def sphere_image_sum(
                 rows *= apply_rows(table_rows(d_first[p], d_weight[p], table.shape[0]), table)
             elif not isinstance(directivity, Omni):
                 dirs = emitted[lle[p], ee[p], nne[p]]
-                rows[:, :n_f] *= directivity.response(freqs, dirs, c=c).astype(np.complex64)
+                rows[:, :n_f] *= directivity.response(dirs, freqs, c=c).astype(np.complex64)
             coarse, fine = _phasors(ear_dist[p] / c, freqs, grid)
             shaped = rows.reshape(p.size, grid[0], grid[1])
             shaped *= coarse[:, :, None]
@@ -425,5 +425,5 @@ def _exact_paths(
         if air is not None:
             factor = factor * air[None, :] ** dist[l_c, n_c, None]
         for e in range(2):
-            d = directivity.response(freqs, emitted[l_c, e, n_c], c=c)
+            d = directivity.response(emitted[l_c, e, n_c], freqs, c=c)
             np.add.at(out[:, e], l_c, ears[e] * d * factor)

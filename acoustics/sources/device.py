@@ -70,16 +70,16 @@ class Directivity(abc.ABC):
     axisymmetric: bool = False
 
     def response(
-        self, freqs: npt.ArrayLike, directions: npt.ArrayLike, *, c: float = SPEED_OF_SOUND
+        self, directions: npt.ArrayLike, freqs: npt.ArrayLike, *, c: float = SPEED_OF_SOUND
     ) -> NDArray[np.complex128]:
         """Complex directivity in each direction at each frequency.
 
         Parameters
         ----------
-        freqs : (n_freqs,) array_like
-            Frequencies in Hz, non-negative.
         directions : (n_dirs, 3) array_like
             Directions in the driver's frame (+x on-axis); normalised internally.
+        freqs : (n_freqs,) array_like
+            Frequencies in Hz, non-negative.
         c : float, optional
             Speed of sound in m/s.
 
@@ -88,13 +88,13 @@ class Directivity(abc.ABC):
         D : (n_dirs, n_freqs) ndarray
             Complex, 1 on-axis as the frequency goes to 0.
         """
-        f = as_freqs(freqs)
         u = as_directions(directions, "directions")
-        return self._response(f, u, as_speed_of_sound(c))
+        f = as_freqs(freqs)
+        return self._response(u, f, as_speed_of_sound(c))
 
     @abc.abstractmethod
     def _response(
-        self, freqs: NDArray[np.float64], directions: NDArray[np.float64], c: float
+        self, directions: NDArray[np.float64], freqs: NDArray[np.float64], c: float
     ) -> NDArray[np.complex128]:
         """Model-specific response on validated inputs."""
 
@@ -105,7 +105,7 @@ class Omni(Directivity):
 
     axisymmetric = True
 
-    def _response(self, freqs, directions, c):
+    def _response(self, directions, freqs, c):
         return np.ones((directions.shape[0], freqs.shape[0]), dtype=np.complex128)
 
 
@@ -130,7 +130,7 @@ class BaffledPiston(Directivity):
     def __post_init__(self) -> None:
         object.__setattr__(self, "radius", as_positive(self.radius, "radius"))
 
-    def _response(self, freqs, directions, c):
+    def _response(self, directions, freqs, c):
         k = 2.0 * np.pi * freqs / c
         cos_theta = np.clip(directions[:, 0], -1.0, 1.0)
         sin_theta = np.sqrt(1.0 - cos_theta**2)
@@ -186,7 +186,7 @@ class SphereCap(Directivity):
             raise ValueError(f"cap_half_angle_deg must be in (0, 180), got {alpha:g}")
         object.__setattr__(self, "cap_half_angle_deg", alpha)
 
-    def _response(self, freqs, directions, c):
+    def _response(self, directions, freqs, c):
         cos_theta = np.clip(directions[:, 0], -1.0, 1.0)
         out = np.ones((directions.shape[0], freqs.shape[0]), dtype=np.complex128)
         positive = freqs > 0

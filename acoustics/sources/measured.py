@@ -67,8 +67,8 @@ class MeasuredDirectivity(Directivity):
     >>> from acoustics.sources import Omni
     >>> from acoustics.geometry import sph_to_cart
     >>> grid = sph_to_cart([0, 90, 180, 270, 0, 0], [0, 0, 0, 0, 90, -90])
-    >>> table = MeasuredDirectivity.from_model(Omni(), [100.0, 1000.0], grid)
-    >>> table.response([500.0], [[1.0, 1.0, 0.0]]).real.round(12)
+    >>> table = MeasuredDirectivity.from_model(Omni(), grid, [100.0, 1000.0])
+    >>> table.response([[1.0, 1.0, 0.0]], [500.0]).real.round(12)
     array([[1.]])
     """
 
@@ -102,8 +102,8 @@ class MeasuredDirectivity(Directivity):
     def from_model(
         cls,
         directivity: Directivity,
-        freqs: npt.ArrayLike,
         directions: npt.ArrayLike,
+        freqs: npt.ArrayLike,
         *,
         c: float = SPEED_OF_SOUND,
     ) -> MeasuredDirectivity:
@@ -113,10 +113,10 @@ class MeasuredDirectivity(Directivity):
         ----------
         directivity : Directivity
             The model to sample.
-        freqs : (n_freqs,) array_like
-            Table frequencies in Hz, strictly increasing.
         directions : (n_dirs, 3) array_like
             Table directions in the driver frame.
+        freqs : (n_freqs,) array_like
+            Table frequencies in Hz, strictly increasing.
         c : float, optional
             Speed of sound in m/s passed to the model.
         """
@@ -124,7 +124,7 @@ class MeasuredDirectivity(Directivity):
             raise TypeError(
                 f"directivity must be a Directivity model, got {type(directivity).__name__}"
             )
-        response = directivity.response(freqs, directions, c=c)
+        response = directivity.response(directions, freqs, c=c)
         return cls(response, freqs, directions, meta={"Comment": f"sampled from {directivity!r}"})
 
     def to_sofa(self, path: str | os.PathLike, *, compression: int = 4) -> None:
@@ -133,7 +133,7 @@ class MeasuredDirectivity(Directivity):
         write_directivity(path, table, compression=compression)
 
     def _response(
-        self, freqs: NDArray[np.float64], directions: NDArray[np.float64], c: float
+        self, directions: NDArray[np.float64], freqs: NDArray[np.float64], c: float
     ) -> NDArray[np.complex128]:
         lo, hi = self.freqs[0], self.freqs[-1]
         if freqs.min() < lo or freqs.max() > hi:

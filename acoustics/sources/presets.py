@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from acoustics.sources.device import BaffledPiston, Device, Directivity, Driver, SphereCap
-from acoustics.validation import as_positive, as_real
+from acoustics.validation import as_int, as_positive, as_real
 
 __all__ = [
     "stereo_pair",
@@ -133,8 +133,7 @@ def soundbar(n_drivers: int = 8, length: float = 0.9, *, driver_radius: float = 
     Device
         Drivers ``"d0"`` (the listener's far left, most negative y) to ``"d{n-1}"``.
     """
-    if isinstance(n_drivers, bool) or not isinstance(n_drivers, (int, np.integer)) or n_drivers < 2:
-        raise ValueError(f"n_drivers must be an integer >= 2, got {n_drivers!r}")
+    n_drivers = as_int(n_drivers, "n_drivers", 2)
     length = as_positive(length, "length")
     b = as_positive(driver_radius, "driver_radius")
     spacing = length / n_drivers

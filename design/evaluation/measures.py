@@ -32,7 +32,7 @@ from acoustics.scene import (
     impulse_response_length,
     reference_scene,
 )
-from acoustics.validation import as_float_array, as_positive
+from acoustics.validation import as_float_array, as_int, as_positive
 from design.chain import (
     PATHS,
     Chain,
@@ -438,8 +438,7 @@ def check_settings(
     precedence_ms: float | None,
 ) -> tuple[NDArray, dict[str, Any]]:
     """Check the settings of an evaluation; return the pan sweep and the settings dict."""
-    if isinstance(n_pans, bool) or not isinstance(n_pans, (int, np.integer)) or n_pans < 3:
-        raise ValueError(f"n_pans must be an odd integer >= 3, got {n_pans!r}")
+    n_pans = as_int(n_pans, "n_pans", 3)
     if n_pans % 2 == 0:
         raise ValueError(f"n_pans must be odd so that the sweep holds the centre, got {n_pans}")
     band = band_limits(band_hz, "band_hz", fs)

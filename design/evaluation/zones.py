@@ -16,7 +16,7 @@ import numpy.typing as npt
 from numpy.typing import NDArray
 
 from acoustics.scene import Listener, ListenerGrid, Scene
-from acoustics.validation import as_float_array
+from acoustics.validation import as_float_array, as_int
 from design.chain import Chain
 from design.evaluation.measures import (
     cancels_crosstalk,
@@ -220,8 +220,7 @@ def zone_maps(
         separation_min_db=separation_min_db,
         precedence_ms=precedence_ms,
     )
-    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    workers = as_int(workers, "workers", 1)
     nominal = scene.listener
     gx, gy = np.meshgrid(xs, ys, indexing="ij")
     positions = np.column_stack([gx.ravel(), gy.ravel(), np.full(gx.size, nominal.position[2])])

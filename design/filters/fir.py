@@ -17,6 +17,7 @@ r"""Frequency responses to causal FIR filters, relative-transfer-function form, 
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from acoustics.validation import (
     as_complex_array,
     as_float_array,
     as_freqs,
+    as_int,
     as_point,
     as_positive,
 )
@@ -159,6 +161,12 @@ class FIRFilterSet:
         As for :class:`FilterSet`.
     latency_samples : float, optional
         Latency put in by design (delay of :func:`to_fir` plus that of :func:`align_paths`).
+    truncation_error : (n_drivers, n_inputs) array_like, optional
+        Per filter, the energy of the designed response beyond the kept taps over its total
+        (:func:`to_fir`); None when the taps were not cut from a longer response.
+    approximation_error : (n_drivers, n_inputs) array_like, optional
+        Per filter, the energy of taps minus designed response over the total, window
+        included (:func:`to_fir`: by Parseval the relative squared error on the design grid).
     """
 
     h: NDArray[np.float64]
@@ -167,15 +175,28 @@ class FIRFilterSet:
     drivers: tuple[str, ...]
     latency_samples: float = 0.0
     meta: Mapping[str, Any] = field(default_factory=dict)
+    truncation_error: NDArray[np.float64] | None = None
+    approximation_error: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         h = as_float_array(self.h, "h")
         if h.ndim != 3 or h.shape[2] < 1:
             raise ValueError(f"h must have shape (n_drivers, n_inputs, n_taps), got {h.shape}")
         latency = as_positive(self.latency_samples, "latency_samples", allow_zero=True)
+        errors = {}
+        for name in ("truncation_error", "approximation_error"):
+            value = getattr(self, name)
+            if value is not None:
+                value = as_float_array(value, name)
+                if value.shape != h.shape[:2] or np.any(value < 0):
+                    raise ValueError(
+                        f"{name} must be non-negative with shape {h.shape[:2]} (one value per "
+                        f"filter), got shape {value.shape}"
+                    )
+            errors[name] = value
         _freeze(self, h=h, fs=as_positive(self.fs, "fs"), inputs=_labels(self.inputs, "inputs",
                 h.shape[1]), drivers=_labels(self.drivers, "drivers", h.shape[0]),
-                latency_samples=latency, meta=self.meta)  # fmt: skip
+                latency_samples=latency, meta=self.meta, **errors)  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -293,11 +314,11 @@ def to_fir(
     Returns
     -------
     FIRFilterSet
-        ``latency_samples = delay``. ``meta``: per filter ``truncation_error`` (energy of the
-        delayed response outside the kept taps over its total), ``approximation_error`` (energy of
+        ``latency_samples = delay``; per filter ``truncation_error`` (energy of the delayed
+        response outside the kept taps over its total) and ``approximation_error`` (energy of
         taps minus response over the total, window included: by Parseval the relative squared
-        error on the design grid), their ``..._max`` and the parameters. "Response" is the
-        minimum-phase one when ``minimum_phase`` is set.
+        error on the design grid); ``meta`` the parameters. "Response" is the minimum-phase one
+        when ``minimum_phase`` is set.
 
     Examples
     --------
@@ -313,8 +334,7 @@ def to_fir(
         raise ValueError(f"filters.freqs must be the rfft grid np.fft.rfftfreq(n_fft, 1/fs) with "
                          f"fs = {fs:g} Hz (to_fir does not interpolate); got {freqs.size} bins "
                          f"from {freqs[0]:g} to {freqs[-1]:g} Hz")  # fmt: skip
-    if isinstance(n_taps, bool) or not isinstance(n_taps, (int, np.integer)):
-        raise TypeError(f"n_taps must be an int, got {type(n_taps).__name__}")
+    n_taps = as_int(n_taps, "n_taps", 0)
     if not 1 <= n_taps <= n_fft:
         raise ValueError(f"n_taps must be in [1, n_fft = {n_fft}] (the response length that the "
                          f"grid of filters.freqs resolves), got {n_taps}")  # fmt: skip
@@ -337,16 +357,23 @@ def to_fir(
     trunc, approx = np.divide(err, total, out=np.zeros_like(err), where=total > 0)
     meta = {"source": "to_fir", "n_fft": n_fft, "delay": delay, "window": window}
     meta.update(window_flat=flat, minimum_phase=bool(minimum_phase), design_meta=dict(filters.meta))
-    for name, val in (("truncation_error", trunc), ("approximation_error", approx)):
-        meta.update({name: _readonly(val), name + "_max": float(val.max())})
-    if meta["truncation_error_max"] > TRUNCATION_WARNING:
+    if trunc.max() > TRUNCATION_WARNING:
         warnings.warn(
-            f"to_fir keeps only {100 * (1 - meta['truncation_error_max']):.1f} % of the energy of "
+            f"to_fir keeps only {100 * (1 - trunc.max()):.1f} % of the energy of "
             f"the worst filter in {n_taps} taps: lengthen n_taps or move the modelling delay "
             "(a design's delay must exceed the plant's bulk delay, e.g. the flight time)",
             stacklevel=2,
         )
-    return FIRFilterSet(h, fs, filters.inputs, filters.drivers, delay, meta)
+    return FIRFilterSet(
+        h,
+        fs,
+        filters.inputs,
+        filters.drivers,
+        delay,
+        meta,
+        truncation_error=trunc,
+        approximation_error=approx,
+    )
 
 
 def frequency_response(fir: FIRFilterSet, freqs: npt.ArrayLike) -> FilterSet:
@@ -526,5 +553,7 @@ def align_paths(
         extra = {"align_delay_samples": int(s), "path_latency_samples": float(tau)}
         extra.update(target_latency_samples=target, residual_samples=float(target - tau - s))
         latency = p.latency_samples + s
-        aligned.append(FIRFilterSet(h, p.fs, p.inputs, p.drivers, latency, {**p.meta, **extra}))
+        aligned.append(
+            dataclasses.replace(p, h=h, latency_samples=latency, meta={**p.meta, **extra})
+        )
     return aligned

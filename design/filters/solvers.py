@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
-from acoustics.validation import as_complex_array, as_float_array
+from acoustics.validation import as_complex_array, as_float_array, as_int
 
 __all__ = [
     "regularized_inverse",
@@ -184,8 +184,7 @@ class StackedProblem:
 
     def __init__(self, n_sources: int, n_freqs: int) -> None:
         for name, value in (("n_sources", n_sources), ("n_freqs", n_freqs)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            as_int(value, name, 1)
         self.n_sources, self.n_freqs = int(n_sources), int(n_freqs)
         self.wr = cp.Variable((self.n_freqs, self.n_sources), name="w_real")
         self.wi = cp.Variable((self.n_freqs, self.n_sources), name="w_imag")

@@ -78,7 +78,14 @@ from scipy.signal import oaconvolve, sosfilt
 
 from acoustics.geometry import DEFAULT_FS, SPEED_OF_SOUND, sph_to_cart
 from acoustics.heads import HeadModel
-from acoustics.validation import as_complex_array, as_float_array, as_freqs, as_positive, as_real
+from acoustics.validation import (
+    as_complex_array,
+    as_float_array,
+    as_freqs,
+    as_int,
+    as_positive,
+    as_real,
+)
 from design.filters.fir import FilterSet, FIRFilterSet
 
 __all__ = [
@@ -100,11 +107,7 @@ _N_PARAMS = {("lowpass", 2): 4, ("lowpass", 1): 2, ("allpass", 2): 2, ("allpass"
 
 
 def _check_int(value: object, name: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be in [{lo}, {hi}], got {value}")
-    return int(value)
+    return as_int(value, name, lo, hi)
 
 
 def _check_azimuth(azimuth_deg: object) -> float:
@@ -524,10 +527,11 @@ def fir_filters(virtualizer: Virtualizer, *, n_taps: int = 1024) -> FIRFilterSet
     FIRFilterSet
         ``h[output, input]``, labels and mapping as :func:`iir_response`; ipsilateral: the
         all-pass's impulse response delayed by ``latency_samples``; contralateral: the shelf's
-        convolved with :attr:`Virtualizer.delay_fir`. ``latency_samples`` is set. ``meta`` per
-        path (ipsi, contra): ``truncation_error``, the energy beyond ``n_taps`` over the total,
-        and ``tail_l1``, the sum of the discarded :math:`|h[n]|`, which bounds the error of the
-        FIR's frequency response re the untruncated one; both over ``n_taps + 65536`` samples.
+        convolved with :attr:`Virtualizer.delay_fir`. ``latency_samples`` is set.
+        ``truncation_error`` per filter is the energy beyond ``n_taps`` over the total; ``meta``
+        gives per path (ipsi, contra) ``tail_l1``, the sum of the discarded :math:`|h[n]|`,
+        which bounds the error of the FIR's frequency response re the untruncated one; both
+        over ``n_taps + 65536`` samples.
         Re :func:`iir_response` the fractional delay adds at most :math:`1.7\cdot 10^{-4}
         \max|B|` below :math:`0.4 f_s` (module notes).
     """
@@ -539,10 +543,19 @@ def fir_filters(virtualizer: Virtualizer, *, n_taps: int = 1024) -> FIRFilterSet
     paths[1] = np.convolve(sosfilt(v.sos_contra.copy(), impulse), v.delay_fir)[:n]
     total, tail = np.sum(paths**2, axis=1), np.sum(paths[:, n_taps:] ** 2, axis=1)
     meta = {"source": "virtualization.fir_filters", "outputs": "ear signals",
-            "paths": ("ipsi", "contra"), "truncation_error": (tail / total).tolist(),
+            "paths": ("ipsi", "contra"),
             "tail_l1": np.sum(np.abs(paths[:, n_taps:]), axis=1).tolist()}  # fmt: skip
     h = _mixing(paths[0, :n_taps], paths[1, :n_taps])
-    return FIRFilterSet(h, v.fs, CHANNELS, CHANNELS, float(v.latency_samples), meta)
+    ipsi, contra = tail / total
+    return FIRFilterSet(
+        h,
+        v.fs,
+        CHANNELS,
+        CHANNELS,
+        float(v.latency_samples),
+        meta,
+        truncation_error=[[ipsi, contra], [contra, ipsi]],
+    )
 
 
 def exact_relative_response(

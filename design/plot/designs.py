@@ -381,7 +381,7 @@ def plot_beam_map(
     >>> from acoustics.sources.presets import smart_speaker
     >>> from acoustics.scene import azimuth_transfer
     >>> from design.filters.beamforming import delay_and_sum
-    >>> tm = azimuth_transfer(smart_speaker(), [500.0, 2000.0], np.arange(-180, 180, 10))
+    >>> tm = azimuth_transfer(smart_speaker(), np.arange(-180, 180, 10), [500.0, 2000.0])
     >>> ax = plot_beam_map(tm, delay_and_sum(tm))
     >>> ax.figure.axes[-1].get_ylabel()
     'level (dB re on-axis)'
@@ -432,7 +432,7 @@ def plot_beam_polar(
     >>> from acoustics.sources.presets import smart_speaker
     >>> from acoustics.scene import azimuth_transfer
     >>> from design.filters.beamforming import delay_and_sum
-    >>> tm = azimuth_transfer(smart_speaker(), [500.0, 2000.0], np.arange(-180, 180, 10))
+    >>> tm = azimuth_transfer(smart_speaker(), np.arange(-180, 180, 10), [500.0, 2000.0])
     >>> ax = plot_beam_polar(tm, delay_and_sum(tm), [500.0, 2000.0])
     >>> len(ax.get_lines())
     2
@@ -483,7 +483,7 @@ def plot_beam_metrics(
     >>> from acoustics.scene import azimuth_transfer
     >>> from design.filters.beamforming import beam_metrics, delay_and_sum
     >>> f = [500.0, 1000.0, 2000.0]
-    >>> tm = azimuth_transfer(smart_speaker(), f, np.arange(-180, 180, 10))
+    >>> tm = azimuth_transfer(smart_speaker(), np.arange(-180, 180, 10), f)
     >>> ax = plot_beam_metrics(beam_metrics(tm, delay_and_sum(tm)), f)
     >>> [line.get_label() for line in ax.get_lines()]
     ['white-noise gain (re one driver)', 'null depth at ±90° (re on-axis)']

@@ -48,7 +48,7 @@ import numpy.typing as npt
 import scipy.fft as sfft
 from numpy.typing import NDArray
 
-from acoustics.validation import as_float_array
+from acoustics.validation import as_float_array, as_int
 
 __all__ = ["convolve", "PartitionedConvolver"]
 
@@ -86,7 +86,7 @@ def overlap_add(frames: NDArray[np.float64], hop: int, out: NDArray[np.float64])
         grid[..., j : j + n_frames, :width] += frames[..., j * hop : j * hop + width]
 
 
-def _real_type(precision: str) -> type:
+def _real_type(precision: Precision) -> type:
     if precision not in _REAL:
         raise ValueError(f"precision must be one of {tuple(_REAL)}, got {precision!r:.60}")
     return _REAL[precision]
@@ -161,10 +161,7 @@ class PartitionedConvolver:
     ) -> None:
         real = _real_type(precision)
         f = _as_filters(h)
-        if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)):
-            raise TypeError(f"block_size must be an int, got {block_size!r}")
-        if block_size < 1:
-            raise ValueError(f"block_size must be positive, got {block_size}")
+        block_size = as_int(block_size, "block_size", 1)
         b = int(block_size)
         n_out, n_in, n_taps = f.shape
         n_parts = -(-n_taps // b)

@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 from acoustics.validation import as_int, as_positive
 from design.render.convolution import PartitionedConvolver, overlap_add
-from design.render.upmix import UpmixParams, centre_frames, to_mid_side, upmix_plan
+from design.render.upmix import UpmixMethod, UpmixParams, centre_frames, to_mid_side, upmix_plan
 
 __all__ = ["StreamingUpmix", "StreamingRenderer"]
 
@@ -51,7 +51,7 @@ class RenderableChain(Protocol):
     """
 
     fs: float
-    upmix: str | None
+    upmix: UpmixMethod | None
     upmix_options: dict[str, Any]
     filters: NDArray[np.float64]
 

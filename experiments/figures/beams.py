@@ -137,7 +137,7 @@ def compute(
             f"reference_driver must be one of {device.driver_names}, got {reference_driver!r}"
         )
     az = np.arange(-180.0, 180.0, step)
-    tm = azimuth_transfer(device, f, az)
+    tm = azimuth_transfer(device, az, f)
     sphere = sphere_transfer(device, f)
     mixing = matrix_mixing(tm, fs=fs)
     beam = null_beam(tm, null_depth_db=null_depth_db, sphere=sphere, fs=fs)

@@ -122,16 +122,16 @@ def test_azimuth_transfer_far_field_conventions():
     az = np.arange(-180.0, 180.0, 10.0)
     # An omni at the device origin is 1 everywhere.
     origin = Device("o", (Driver("o", (0, 0, 0), (1, 0, 0)),))
-    assert_allclose(azimuth_transfer(origin, freqs, az).H, 1.0)
+    assert_allclose(azimuth_transfer(origin, az, freqs).H, 1.0)
     # An omni displaced to p: phase exp(+jk p.u), it is nearer to the directions it points to.
     p = np.array([0.1, 0.05, 0.0])
     offset = Device("o", (Driver("o", p, (1, 0, 0)),))
-    tm = azimuth_transfer(offset, freqs, az, c=C)
+    tm = azimuth_transfer(offset, az, freqs, c=C)
     u = np.stack([np.cos(np.deg2rad(az)), np.sin(np.deg2rad(az)), 0 * az], axis=1)
     assert_allclose(tm.H[:, 0, :], np.exp(1j * np.outer(u @ p, 2 * np.pi * freqs / C)), rtol=1e-12)
     # +90 deg is the device's own left: a driver facing +y is loudest there at high frequency.
     facing_left = Device("l", (Driver("l", (0, 0.0875, 0), (0, 1, 0), SphereCap(0.0875, 16.6)),))
-    pattern = np.abs(azimuth_transfer(facing_left, [8000.0], az).H[:, 0, 0])
+    pattern = np.abs(azimuth_transfer(facing_left, az, [8000.0]).H[:, 0, 0])
     assert az[np.argmax(pattern)] == 90.0
 
 
@@ -139,8 +139,8 @@ def test_azimuth_transfer_finite_distance_tends_to_far_field():
     device = smart_speaker()
     az = np.arange(-180.0, 180.0, 15.0)
     freqs = np.array([300.0, 3000.0])
-    far = azimuth_transfer(device, freqs, az)
-    near = azimuth_transfer(device, freqs, az, distance=1000.0)
+    far = azimuth_transfer(device, az, freqs)
+    near = azimuth_transfer(device, az, freqs, distance=1000.0)
     # Differences are O(|p|^2 k / distance) ~ 1e-4 for |p| ~ 0.1 m at 3 kHz.
     assert_allclose(near.H, far.H, rtol=1e-3, atol=1e-3)
     assert_array_equal(far.directions.azimuths_deg, az)
@@ -149,7 +149,7 @@ def test_azimuth_transfer_finite_distance_tends_to_far_field():
 
 
 def test_smart_speaker_side_drivers_point_to_their_sides():
-    tm = azimuth_transfer(smart_speaker(), [6000.0], np.arange(-180.0, 180.0, 5.0))
+    tm = azimuth_transfer(smart_speaker(), np.arange(-180.0, 180.0, 5.0), [6000.0])
     az = tm.directions.azimuths_deg
     assert az[np.argmax(np.abs(tm.select(sources=["left"]).H[:, 0, 0]))] == -90.0
     assert az[np.argmax(np.abs(tm.select(sources=["right"]).H[:, 0, 0]))] == 90.0
@@ -177,11 +177,11 @@ def test_scene_bad_input():
     with pytest.raises(ValueError, match="facing"):
         listener_grid([1.0], [0.0], yaw_deg=10.0)
     with pytest.raises(ValueError, match="distance"):
-        azimuth_transfer(device, FREQS, [0.0], distance=0.05)
+        azimuth_transfer(device, [0.0], FREQS, distance=0.05)
     with pytest.raises(ValueError, match="elevation_deg"):
-        azimuth_transfer(device, FREQS, [0.0], elevation_deg=120.0)
+        azimuth_transfer(device, [0.0], FREQS, elevation_deg=120.0)
     with pytest.raises(ValueError, match="azimuths_deg"):
-        azimuth_transfer(device, FREQS, [0.0, 0.0])
+        azimuth_transfer(device, [0.0, 0.0], FREQS)
 
 
 def test_a_head_in_or_at_the_device_body_is_refused():

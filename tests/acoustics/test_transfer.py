@@ -180,7 +180,7 @@ def test_models_carry_their_directions_and_driver_positions():
 
     device = smart_speaker()
     az = np.arange(-180.0, 180.0, 30.0)
-    arc = azimuth_transfer(device, [500.0], az, distance=1.5, elevation_deg=10.0)
+    arc = azimuth_transfer(device, az, [500.0], distance=1.5, elevation_deg=10.0)
     assert_allclose(arc.directions.azimuths_deg, az)
     assert_allclose(arc.directions.elevations_deg, 10.0)
     assert arc.directions.distance == 1.5
@@ -190,7 +190,7 @@ def test_models_carry_their_directions_and_driver_positions():
     assert_allclose(sphere.directions.weights, np.concatenate([[0.0], weights]))
     assert_allclose(sphere.directions.vectors[0], [1.0, 0.0, 0.0], atol=1e-12)
     living = living_room_scene(max_order=1)
-    in_room = azimuth_transfer(living, [500.0], az, distance=0.4)
-    free = azimuth_transfer(living.device, [500.0], az, distance=0.4)
+    in_room = azimuth_transfer(living, az, [500.0], distance=0.4)
+    free = azimuth_transfer(living.device, az, [500.0], distance=0.4)
     assert_allclose(in_room.directions.vectors, free.directions.vectors)
     assert_allclose(in_room.source_positions, free.source_positions)

@@ -138,7 +138,7 @@ def test_beam_options_reach_the_null_beam():
     f = np.geomspace(600.0, 2500.0, 12)
     t = np.arange(512) / FS
     sphere = sphere_transfer(scene.device, f)
-    at = azimuth_transfer(scene.device, f, np.array([0.0, 90.0, -90.0]))
+    at = azimuth_transfer(scene.device, np.array([0.0, 90.0, -90.0]), f)
     nulls, qs = [], []
     for c in chains:
         w = c.filters[:, 2] @ np.exp(-2j * np.pi * np.outer(t, f))

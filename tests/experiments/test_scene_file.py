@@ -94,7 +94,7 @@ def test_a_measured_driver_is_read_from_its_sofa_file(tmp_path):
     poles = sph_to_cart([0.0, 0.0], [-90.0, 90.0])
     grid = np.vstack([sph_to_cart(azimuth.ravel(), elevation.ravel()), poles])
     piston = BaffledPiston(0.03)
-    table = MeasuredDirectivity.from_model(piston, np.geomspace(50, 20000, 40), grid)
+    table = MeasuredDirectivity.from_model(piston, grid, np.geomspace(50, 20000, 40))
     table.to_sofa(tmp_path / "driver.sofa")
     text = _custom(
         ("a", "[0.0, -0.05, 0.0]", 'directivity = "measured"\nfile = "driver.sofa"\n'),
@@ -105,7 +105,7 @@ def test_a_measured_driver_is_read_from_its_sofa_file(tmp_path):
     assert isinstance(measured, MeasuredDirectivity)
     assert isinstance(scene.device.driver("b").directivity, Omni)
     f = measured.freqs[[10, 30]]  # on the table's grid of frequencies and directions: exact
-    np.testing.assert_allclose(measured.response(f, grid), piston.response(f, grid), atol=1e-12)
+    np.testing.assert_allclose(measured.response(grid, f), piston.response(grid, f), atol=1e-12)
 
 
 BAD_SCENES = {

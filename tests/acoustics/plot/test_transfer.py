@@ -45,7 +45,7 @@ def ears():
 
 @pytest.fixture(scope="module")
 def beams():
-    return azimuth_transfer(smart_speaker(), FREQS, AZIMUTHS)
+    return azimuth_transfer(smart_speaker(), AZIMUTHS, FREQS)
 
 
 # --------------------------------------------------------------------------- plot_magnitude

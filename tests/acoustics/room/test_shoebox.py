@@ -140,7 +140,7 @@ def test_driver_turned_away_scales_only_the_direct_sound():
         )
         total[label] = point_transfer_room(room, dev, pts, freqs, **kw)
     cap = SphereCap(0.1, 30.0)
-    ratio = cap.response(freqs, [[-1, 0, 0]]) / cap.response(freqs, [[1, 0, 0]])
+    ratio = cap.response([[-1, 0, 0]], freqs) / cap.response([[1, 0, 0]], freqs)
     assert_allclose(direct["away"] / direct["toward"], ratio[None], rtol=1e-12)
     # Reflections still reach the listener: their energy changes far less than the direct sound's.
     refl = {k: total[k] - direct[k] for k in total}
@@ -222,11 +222,11 @@ def test_scene_with_room_and_impulse_responses():
         device_position=(2.0, 2.5, 1.2),
     )
     az = np.arange(-180.0, 180.0, 30.0)
-    in_room = azimuth_transfer(scene0, [500.0, 4000.0], az, distance=1.0)
-    free = azimuth_transfer(smart_speaker(), [500.0, 4000.0], az, distance=1.0)
+    in_room = azimuth_transfer(scene0, az, [500.0, 4000.0], distance=1.0)
+    free = azimuth_transfer(smart_speaker(), az, [500.0, 4000.0], distance=1.0)
     assert_allclose(in_room.H, free.H, rtol=1e-3, atol=1e-4)  # directivity table, 0.1 deg steps
     with pytest.raises(ValueError, match="distance"):
-        azimuth_transfer(scene0, [500.0], az)
+        azimuth_transfer(scene0, az, [500.0])
 
 
 def test_room_bad_input():

@@ -13,7 +13,7 @@ C = 343.0
 
 
 def test_omni_is_one():
-    d = Omni().response([0.0, 1e3, 2e4], sph_to_cart([0, 90, 180], 0))
+    d = Omni().response(sph_to_cart([0, 90, 180], 0), [0.0, 1e3, 2e4])
     assert d.shape == (3, 3)
     assert_allclose(d, 1.0)
 
@@ -23,13 +23,13 @@ def test_piston_first_null_and_limits():
     f = 6.0 * C / (2 * np.pi * b)  # kb = 6
     theta_null = np.arcsin(3.8317 / 6.0)  # docs/references.md: first null at kb sin(theta) = 3.8317
     dirs = sph_to_cart(np.rad2deg([0.0, theta_null - 0.02, theta_null, theta_null + 0.02]), 0)
-    d = BaffledPiston(b).response([f], dirs, c=C)[:, 0]
+    d = BaffledPiston(b).response(dirs, [f], c=C)[:, 0]
     assert_allclose(d[0], 1.0, atol=1e-15)
     # 3.8317 is J1's first zero to 4 decimals: |2 J1(x)/x| ~ |J1'(x)| * 6e-6 / x there.
     assert abs(d[2]) < 1e-5
     assert d[1].real > 0 and d[3].real < 0  # the lobe changes sign through the null
     # Low ka: omnidirectional in front; behind an infinite baffle, silent.
-    low = BaffledPiston(b).response([10.0], sph_to_cart([0, 60, 89.9, 120, 180], 0), c=C)[:, 0]
+    low = BaffledPiston(b).response(sph_to_cart([0, 60, 89.9, 120, 180], 0), [10.0], c=C)[:, 0]
     assert_allclose(low[:3], 1.0, atol=1e-4)  # 1 - (kb)^2 / 8 with kb = 0.009
     assert_allclose(low[3:], 0.0)
 
@@ -49,7 +49,7 @@ def test_inverse_hankel_derivatives_against_scipy():
 
 def test_sphere_cap_is_omni_at_low_kr():
     cap = SphereCap(0.0875, 16.6)
-    d = cap.response([0.0, 20.0], sph_to_cart(np.arange(0, 360, 30), 0), c=C)
+    d = cap.response(sph_to_cart(np.arange(0, 360, 30), 0), [0.0, 20.0], c=C)
     assert_allclose(d[:, 0], 1.0)
     # kR = 0.032: the pattern departs from a monopole at order (kR)^2 ~ 1e-3.
     assert_allclose(np.abs(d[:, 1]), 1.0, atol=2e-3)
@@ -58,7 +58,7 @@ def test_sphere_cap_is_omni_at_low_kr():
 def test_sphere_cap_beams_at_high_kr():
     cap = SphereCap(0.0875, 16.6)
     freqs = np.array([16000.0])
-    d = np.abs(cap.response(freqs, sph_to_cart([0, 90, 180], 0), c=C)[:, 0])
+    d = np.abs(cap.response(sph_to_cart([0, 90, 180], 0), freqs, c=C)[:, 0])
     front, side, back = 20 * np.log10(d)
     # On-axis the rigid sphere's baffle gives close to pressure doubling (+6 dB) at kR = 25.6;
     # the finite cap loses a little to its own directivity.
@@ -79,7 +79,7 @@ def test_sphere_cap_reciprocity_with_rigid_sphere(kr):
     theta = np.deg2rad(np.arange(0.0, 181.0, 15.0))
     dirs = np.stack([np.cos(theta), np.sin(theta), np.zeros_like(theta)], axis=1)
     # The model refers the pattern to the cap centre; undo that shift to refer it to the centre.
-    pattern_centre = cap.response([f], dirs, c=C)[:, 0] * np.exp(1j * kr * np.cos(theta))
+    pattern_centre = cap.response(dirs, [f], c=C)[:, 0] * np.exp(1j * kr * np.cos(theta))
     duda = rigid_sphere_transfer(np.array([1e9]), np.cos(theta)[:, None], np.array([kr]))[:, 0, 0]
     # A cap of 0.1 deg differs from a point by ~(l alpha)^2 / 8 ~ 1e-5 for the orders that matter.
     assert_allclose(pattern_centre, duda, rtol=2e-4, atol=2e-5)
@@ -104,11 +104,11 @@ def test_driver_and_device_validation():
     with pytest.raises(ValueError, match="cap_half_angle_deg"):
         SphereCap(0.1, 190.0)
     with pytest.raises(ValueError, match="freqs"):
-        Omni().response([-1.0], [[1, 0, 0]])
+        Omni().response([[1, 0, 0]], [-1.0])
     with pytest.raises(ValueError, match="directions"):
-        Omni().response([1.0], [[0, 0, 0]])
+        Omni().response([[0, 0, 0]], [1.0])
     with pytest.raises(ValueError, match="freqs"):
-        SphereCap(0.1, 10).response([np.nan], [[1, 0, 0]])
+        SphereCap(0.1, 10).response([[1, 0, 0]], [np.nan])
 
 
 def test_presets_follow_naming_convention():

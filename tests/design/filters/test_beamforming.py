@@ -26,7 +26,7 @@ AZ = np.arange(-180.0, 180.0, 5.0)
 def speaker():
     freqs = np.geomspace(500.0, 4000.0, 16)
     dev = smart_speaker()
-    return freqs, azimuth_transfer(dev, freqs, AZ), sphere_transfer(dev, freqs, n_elevations=32)
+    return freqs, azimuth_transfer(dev, AZ, freqs), sphere_transfer(dev, freqs, n_elevations=32)
 
 
 def test_delay_and_sum_of_omni_line_matches_array_factor():
@@ -36,7 +36,7 @@ def test_delay_and_sum_of_omni_line_matches_array_factor():
     ys = (np.arange(4) - 1.5) * spacing
     dev = Device("line", tuple(Driver(f"d{i}", (0, y, 0), (1, 0, 0)) for i, y in enumerate(ys)))
     freqs = np.array([1000.0, 3000.0])
-    tm = azimuth_transfer(dev, freqs, AZ, c=c)
+    tm = azimuth_transfer(dev, AZ, freqs, c=c)
     w = delay_and_sum(tm)
     k = 2 * np.pi * freqs / c
     theta = np.deg2rad(AZ)
@@ -54,7 +54,7 @@ def test_superdirective_of_omni_pair_reaches_endfire_limit():
     )
     freqs = np.array([200.0, 500.0])
     sphere = sphere_transfer(dev, freqs, n_elevations=16)
-    tm = azimuth_transfer(dev, freqs, AZ)
+    tm = azimuth_transfer(dev, AZ, freqs)
     unconstrained = superdirective(sphere, wng_floor_db=-60.0)
     m = beam_metrics(tm, unconstrained, sphere=sphere)
     assert_allclose(m.directivity_index_db, 10 * np.log10(4), atol=0.05)
@@ -116,7 +116,7 @@ def test_beam_bad_input(speaker):
     freqs, tm, sphere = speaker
     with pytest.raises(ValueError, match="azimuth_transfer"):
         null_beam(sphere)
-    no_side = azimuth_transfer(smart_speaker(), freqs, np.arange(-60.0, 61.0, 5.0))
+    no_side = azimuth_transfer(smart_speaker(), np.arange(-60.0, 61.0, 5.0), freqs)
     with pytest.raises(ValueError, match="90"):
         null_beam(no_side)
     with pytest.raises(ValueError, match="null_depth_db"):
@@ -134,7 +134,7 @@ def test_null_beam_constraint_modes_on_a_soundbar():
     freqs = np.geomspace(500.0, 3000.0, 12)
     az = np.arange(-180.0, 180.0, 5.0)
     bar = soundbar(8, 0.9)
-    tm = azimuth_transfer(bar, freqs, az)
+    tm = azimuth_transfer(bar, az, freqs)
     sphere = sphere_transfer(bar, freqs)
     with pytest.raises(DesignError, match="null at"):
         null_beam(tm, sphere=sphere, constraints="hard")
@@ -154,7 +154,7 @@ def test_null_beam_constraint_modes_on_a_soundbar():
     assert_allclose(shortfall["null at 90 deg"], excess, atol=1e-5)
     assert np.max(excess) > 0.01
     speaker = smart_speaker()
-    tm2 = azimuth_transfer(speaker, freqs, az)
+    tm2 = azimuth_transfer(speaker, az, freqs)
     sph2 = sphere_transfer(speaker, freqs)
     hard = null_beam(tm2, sphere=sph2, constraints="hard")
     assert not null_beam(tm2, sphere=sph2).softened

@@ -71,7 +71,7 @@ def test_pure_delays_become_single_taps_at_the_right_samples(window):
     assert_allclose(fir.h, expected, atol=1e-13)
     assert fir.meta["window_flat"] == [32, 43]
     assert fir.latency_samples == 32.0
-    assert fir.meta["truncation_error_max"] < 1e-28
+    assert fir.truncation_error.max() < 1e-28
 
 
 def test_acausal_content_is_brought_in_by_the_modelling_delay_or_reported_as_lost():
@@ -84,7 +84,7 @@ def test_acausal_content_is_brought_in_by_the_modelling_delay_or_reported_as_los
     # of the circular response and is outside the kept taps: all energy is lost.
     with pytest.warns(UserWarning, match="keeps only 0.0 %"):
         lost = to_fir(one(delay_response(f, -40.0), f), 64)
-    assert_allclose(lost.meta["truncation_error"], [[1.0]], rtol=1e-12)
+    assert_allclose(lost.truncation_error, [[1.0]], rtol=1e-12)
 
 
 def test_truncation_error_is_the_energy_outside_the_kept_taps():
@@ -92,7 +92,7 @@ def test_truncation_error_is_the_energy_outside_the_kept_taps():
     f = grid(256)
     with pytest.warns(UserWarning, match="keeps only 80.0 %"):
         fir = to_fir(one(1.0 + 0.5 * delay_response(f, 100.0), f), 64, delay=0, window=None)
-    assert_allclose(fir.meta["truncation_error"], [[0.2]], rtol=1e-12)
+    assert_allclose(fir.truncation_error, [[0.2]], rtol=1e-12)
     assert_allclose(fir.h[0, 0], np.eye(64)[0], atol=1e-13)
 
 
@@ -109,7 +109,7 @@ def test_butterworth_round_trip_within_the_bound_set_by_the_reported_error(windo
     ideal = np.r_[np.zeros(delay), impulse(b, a, n_fft - delay)]
     taps = np.r_[fir.h[0, 0], np.zeros(n_fft - n_taps)]
     energy = np.sum(ideal**2)
-    err = fir.meta["approximation_error"][0, 0]
+    err = fir.approximation_error[0, 0]
     # rtol: the pole radius 0.83 leaves a tail below 1e-80 beyond n_fft, so only the floor of
     # double rounding (relative to err, up to ~1e-18 / err) separates the two numbers.
     assert_allclose(np.sum((taps - ideal) ** 2) / energy, err, rtol=1e-6, atol=1e-20)
@@ -175,7 +175,7 @@ def test_minimum_phase_of_a_delayed_iir_is_the_iir_itself():
     assert_allclose(fir.h[0, 0], long[:128], atol=1e-12)
     # The reported truncation error is the energy of the IIR tail beyond 128 samples.
     tail = np.sum(long[128:] ** 2) / np.sum(long**2)
-    assert_allclose(fir.meta["truncation_error"][0, 0], tail, rtol=1e-6)
+    assert_allclose(fir.truncation_error[0, 0], tail, rtol=1e-6)
 
 
 def test_minimum_phase_of_random_firs_has_zeros_inside_and_the_same_magnitude():
@@ -195,7 +195,7 @@ def test_minimum_phase_of_random_firs_has_zeros_inside_and_the_same_magnitude():
     got = np.abs(frequency_response(fir, f).W)
     assert_allclose(got, np.abs(W), rtol=1e-8)
     assert_allclose(fir.h[..., 10:], 0.0, atol=1e-6)
-    assert fir.meta["truncation_error_max"] < 1e-10
+    assert fir.truncation_error.max() < 1e-10
 
 
 def test_minimum_phase_of_a_pure_delay_is_a_unit_impulse():

@@ -51,7 +51,7 @@ def design(ears):
 
 @pytest.fixture(scope="module")
 def beams():
-    return azimuth_transfer(smart_speaker(), BEAM_FREQS, AZIMUTHS)
+    return azimuth_transfer(smart_speaker(), AZIMUTHS, BEAM_FREQS)
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +210,7 @@ def test_beam_plots_bad_input(beams, ears):
         plot_beam_map(beams.H, w)
     with pytest.raises(ValueError, match="tm"):
         plot_beam_map(ears, np.ones(5))  # not an azimuth transfer matrix
-    no_front = azimuth_transfer(smart_speaker(), BEAM_FREQS, np.arange(5.0, 360.0, 10.0))
+    no_front = azimuth_transfer(smart_speaker(), np.arange(5.0, 360.0, 10.0), BEAM_FREQS)
     with pytest.raises(ValueError, match="azimuth 0"):
         plot_beam_map(no_front, np.ones(5))
     with pytest.raises(ValueError, match="filters"):
@@ -219,7 +219,7 @@ def test_beam_plots_bad_input(beams, ears):
         plot_beam_map(beams, np.full(5, np.nan))
     with pytest.raises(ValueError, match="filters"):
         plot_beam_map(beams, np.zeros(5))  # silent on-axis: cannot normalise
-    other = matrix_mixing(azimuth_transfer(smart_speaker(), BEAM_FREQS[:4], AZIMUTHS))
+    other = matrix_mixing(azimuth_transfer(smart_speaker(), AZIMUTHS, BEAM_FREQS[:4]))
     with pytest.raises(ValueError, match="filters"):
         plot_beam_map(beams, other)
     with pytest.raises(ValueError, match="db_range"):
