@@ -58,7 +58,6 @@ Conventions of the responses: converted by :func:`pyroomacoustics_rirs` (its Not
 from __future__ import annotations
 
 import copy
-import functools
 import math
 import warnings
 from typing import Literal
@@ -68,6 +67,7 @@ import numpy.typing as npt
 import pyroomacoustics as pra
 from numpy.typing import NDArray
 
+from acoustics.caching import memoize
 from acoustics.geometry import SPEED_OF_SOUND, rotation_matrix
 from acoustics.room.shoebox import WALLS, Room, air_attenuation_db_per_m
 from acoustics.scene import Listener, Scene
@@ -376,7 +376,7 @@ def _materials(room: Room, fs: int, scattering: float | None) -> dict[str, pra.M
     }
 
 
-@functools.lru_cache(maxsize=2)
+@memoize(2)
 def _kemar_ears(fs: int) -> tuple[pra.directivities.MeasuredDirectivity, ...]:
     """Return the (left, right) MIT KEMAR microphone directivities at ``fs``, level-matched.
 

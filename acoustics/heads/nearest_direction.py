@@ -19,14 +19,13 @@ million directions. Measured: 0.09 us per query against 0.8 us for ``scipy.spati
 
 from __future__ import annotations
 
-import functools
-
 import numba
 import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from acoustics.caching import memoize
 from acoustics.validation import as_directions
 
 __all__ = ["NearestDirections"]
@@ -74,7 +73,7 @@ class NearestDirections:
         return out
 
 
-@functools.lru_cache(maxsize=4)
+@memoize(4)
 def _cells(key: bytes, n: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Candidate lists of every cell (CSR: ``offsets``, ``candidates``) of a set of directions.
 

@@ -76,7 +76,6 @@ Where it is not valid
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numba
@@ -84,6 +83,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
+from acoustics.caching import memoize
 from acoustics.geometry import DEFAULT_FS, SPEED_OF_SOUND, sph_to_cart
 from acoustics.heads import HeadModel, KeyedHead
 from acoustics.metrics.binaural import as_ears, erb_space, erb_width
@@ -440,7 +440,7 @@ def cue_table(
     )
 
 
-@functools.lru_cache(maxsize=16)
+@memoize(16)
 def _cue_table(keyed: KeyedHead, fs: float, distance: float, step: float, c: float) -> CueTable:
     head = keyed.head
     if distance <= head.radius:

@@ -19,13 +19,14 @@ scatter-add, the exact delay spectra, the exact per-path room sums) in
 from __future__ import annotations
 
 import concurrent.futures
-import functools
 import os
 
 import numba
 import numpy as np
 import scipy.fft as sp_fft
 from numpy.typing import NDArray
+
+from acoustics.caching import memoize
 
 __all__ = [
     "image_echogram_spectra",
@@ -377,7 +378,7 @@ def _scatter_components(
                 out[r, n, m] += out[r, n_fft + n, m]
 
 
-@functools.lru_cache(maxsize=8)
+@memoize(8)
 def deconvolution(n_fft: int) -> NDArray[np.float64]:
     """Reciprocal kernel spectrum on the bins of an ``n_fft`` grid, ``(n_fft // 2 + 1,)``.
 

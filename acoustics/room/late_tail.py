@@ -68,13 +68,12 @@ modal rather than diffuse; the tail there is a statistical stand-in.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import ShortTimeFFT
 from scipy.signal.windows import hann
 
+from acoustics.caching import memoize
 from acoustics.geometry import SPEED_OF_SOUND
 from acoustics.metrics import eyring_t60, sabine_t60
 
@@ -229,7 +228,7 @@ def ray_traced_decay_times(
     return out
 
 
-@functools.lru_cache(maxsize=8)
+@memoize(8)
 def _ray_traced_cached(
     dims: bytes, absorption: bytes, air: bool, scattering: float, c: float
 ) -> NDArray[np.float64]:
@@ -381,7 +380,7 @@ def _driver_covariance(device, freqs: NDArray[np.float64], c: float) -> NDArray[
     return np.einsum("q,fqi,fqj->fij", q, h, np.conj(h))
 
 
-@functools.lru_cache(maxsize=4)
+@memoize(4)
 def _ear_covariance_cached(keyed, freqs_key: bytes, c: float) -> NDArray[np.complex128]:
     from acoustics.freefield import sphere_quadrature
     from acoustics.geometry import greens_function
@@ -432,7 +431,7 @@ def tail_duration(t60: NDArray[np.float64]) -> float:
     return float(np.max(t60, initial=0.0)) * TAIL_DECAY_DB / 60.0
 
 
-@functools.lru_cache(maxsize=4)
+@memoize(4)
 def _stft(fs: float) -> ShortTimeFFT:
     """Return the tail's STFT: root-Hann frames at half overlap.
 

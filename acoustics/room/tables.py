@@ -53,12 +53,11 @@ Sum
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import scipy.sparse as sp_sparse
 from numpy.typing import NDArray
 
+from acoustics.caching import memoize
 from acoustics.heads import RigidSphere
 from acoustics.heads.rigid_sphere import rigid_sphere_transfer
 from acoustics.room.shoebox import ImageSources
@@ -177,7 +176,7 @@ def _directivity_table(
     return out
 
 
-_directivity_table_cached = functools.lru_cache(maxsize=_DIRECTIVITY_CACHE)(_directivity_table)
+_directivity_table_cached = memoize(_DIRECTIVITY_CACHE)(_directivity_table)
 
 
 def directivity_weights(
@@ -208,7 +207,7 @@ def sphere_nodes(upper: float, n_nodes: int) -> NDArray[np.float64]:
     return upper * (1.0 - np.cos(np.pi * np.arange(n_nodes) / (n_nodes - 1))) / 2.0
 
 
-@functools.lru_cache(maxsize=_SPHERE_CACHE)
+@memoize(_SPHERE_CACHE)
 def sphere_table(
     radius: float, freqs: bytes, c: float, rung: int, n_cols: int
 ) -> NDArray[np.complex64]:
