@@ -118,10 +118,12 @@ def test_nearest_direction_model_matches_pyroomacoustics():
     band = (freqs >= 100) & (freqs <= 16000)
     exact = ear_transfer_room(*args, **kwargs)[0, :, 0]
     grouped = ear_transfer_room(*args, **kwargs, hrtf_components=32)[0, :, 0]
-    # Measured -54 dB at order 10 (pyroomacoustics' float32 sinc table and 81-tap kernels).
-    assert _nmse_db(exact, theirs, band) < -40
-    # 32 components: -25.6 dB against the exact model at order 10 (module notes).
-    assert _nmse_db(grouped, theirs, band) < -20
+    # Measured -63.0 dB at order 3 (pyroomacoustics' float32 sinc table and 81-tap kernels; -54
+    # dB at order 10). With 32 components the grouped engine takes every reflection up to
+    # EXACT_ORDER (4) whole, so at order 3 it agrees as well: measured -62.9 dB. Bounds 4 dB
+    # above.
+    assert _nmse_db(exact, theirs, band) < -59
+    assert _nmse_db(grouped, theirs, band) < -59
 
 
 @pytest.mark.parametrize(
@@ -167,7 +169,8 @@ def test_hrtf_options_need_a_measured_head_and_a_suitable_scene(kemar):
 def test_sphere_table_matches_the_exact_series_over_its_range(rung):
     # Ear pressures of random sources (distance a/U ... infinity, any angle to the ear) from the
     # table, against RigidSphere.ear_responses (the Duda-Martens series). Measured -84.6 / -84.8
-    # / -86.9 dB NMSE per rung (module notes); the 0.25 deg angular grid sets the floor.
+    # / -86.9 dB NMSE per rung (module notes); the 0.25 deg angular grid sets the floor. Bound
+    # 4.6 dB above the worst rung.
     head = RigidSphere()
     a = head.radius
     freqs = np.linspace(0.0, 24000.0, 97)
@@ -192,7 +195,7 @@ def test_sphere_table_matches_the_exact_series_over_its_range(rung):
     rows = tables.table_rows(first, weights, table.shape[0])
     path = np.linalg.norm(positions - head.ear_positions[0], axis=1)  # straight to the ear
     ours = tables.apply_rows(rows, table) * np.exp(-2j * np.pi * np.outer(path, freqs) / 343.0)
-    assert _nmse_db(ours, exact, slice(None)) < -75
+    assert _nmse_db(ours, exact, slice(None)) < -80
     # Per path, relative to its largest value: measured up to 1e-3 (deep shadow, 24 kHz).
     worst = np.max(np.abs(ours - exact) / np.abs(exact).max(axis=1, keepdims=True))
     assert worst < 5e-3
