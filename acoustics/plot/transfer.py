@@ -11,7 +11,7 @@ Conventions
   reference is read from the transfer matrix: transfer matrices from
   :func:`acoustics.scene.azimuth_transfer` (receivers with ``directions``) are relative to a unit
   point source at the device origin; those from :func:`acoustics.scene.ear_transfer`
-  (``meta["head"]`` names the head) are pascals per unit source strength, "dB re 1 Pa per unit
+  (receivers labelled as ears) are pascals per unit source strength, "dB re 1 Pa per unit
   source". Pass ``reference=`` to name another.
 * Azimuth in degrees in the device frame (0 deg on-axis, +90 deg the device's own left). Polar
   plots put 0 deg at the top and run counter-clockwise, so +90 deg (the device's left, which is the
@@ -36,6 +36,7 @@ from matplotlib.patches import Circle, Rectangle
 from numpy.typing import NDArray
 
 from acoustics.plot.axes import check_ax, db
+from acoustics.scene import EAR_LABELS
 from acoustics.transfer import TransferMatrix
 from acoustics.validation import as_complex_array, as_float_array, as_positive, as_real
 
@@ -60,7 +61,8 @@ def level_reference(tm: TransferMatrix) -> str:
     Parameters
     ----------
     tm : TransferMatrix
-        A transfer matrix; its ``meta`` says which model made it.
+        A transfer matrix: receivers with ``directions`` are a beam pattern, receivers
+        labelled as ears (``"left"``, ``"right"``, ``"<i>:left"``, ...) ear pressures.
 
     Returns
     -------
@@ -79,7 +81,7 @@ def level_reference(tm: TransferMatrix) -> str:
     _check_tm(tm)
     if tm.directions is not None:
         return _AZIMUTH_REFERENCE
-    if "head" in tm.meta:
+    if all(r.rpartition(":")[2] in EAR_LABELS for r in tm.receivers):
         return _EAR_REFERENCE
     return "dB re |H| = 1"
 

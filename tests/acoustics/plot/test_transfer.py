@@ -266,5 +266,13 @@ def test_scene_rejects_bad_inputs():
 def test_level_reference_names_the_model(ears, beams):
     assert level_reference(ears) == "dB re 1 Pa per unit source"
     assert level_reference(beams) == "dB re point source at device origin"
+    # Read from the receivers, not from meta: a grid's ears are ears, other receivers generic.
+    from acoustics.transfer import TransferMatrix
+
+    h = np.ones((4, 1, 2))
+    grid = TransferMatrix(h, [0.0, 1.0], ("0:left", "0:right", "1:left", "1:right"), ("d",))
+    assert level_reference(grid) == "dB re 1 Pa per unit source"
+    points = TransferMatrix(h, [0.0, 1.0], ("p0", "p1", "p2", "p3"), ("d",), {"head": "x"})
+    assert level_reference(points) == "dB re |H| = 1"
     with pytest.raises(TypeError, match="tm"):
         level_reference(None)
