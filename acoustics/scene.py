@@ -413,10 +413,9 @@ def azimuth_transfer(
     device : Device or Scene
         A device (free field), or a scene whose device placement and room are used.
     azimuths_deg, freqs, distance, elevation_deg, c
-        As for :func:`acoustics.freefield.azimuth_transfer_freefield`. Azimuths are in the
-        device frame (0 on-axis, +90 the device's left). In a room, ``distance`` is required: the
-        receivers are
-        omnidirectional points on that arc around the device origin.
+        As for :func:`acoustics.freefield.azimuth_transfer_freefield`. Azimuths are in the device
+        frame (0 on-axis, +90 the device's left). In a room, ``distance`` is required: the receivers
+        are omnidirectional points on that arc around the device origin.
 
     Returns
     -------

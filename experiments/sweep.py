@@ -7,18 +7,18 @@ and an evaluation: :func:`run_one`) and appends one row per run to a CSV table a
 The results table
     Columns: ``run_id`` (:func:`experiments.sweep_spec.run_id`), the parameters of
     :data:`~experiments.sweep_spec.PARAMETERS` (empty where one does not apply; lists as JSON),
-    ``status`` (``ok`` or ``failed``), ``error`` (the exception, one line), ``warnings`` (those
-    the run raised, ``" | "``-separated), ``seconds`` (the run's own time, in its worker), then
+    ``status`` (``ok`` or ``failed``), ``error`` (the exception, one line), ``warnings`` (those the
+    run raised, ``" | "``-separated), ``seconds`` (the run's own time, in its worker), then
     :data:`METRICS`: for each system of :data:`design.evaluation.SYSTEMS` (``chain``,
     ``matrix_mixing``, ``stereo_pair``) ``<system>.width_deg``, ``.extent_deg``,
     ``.centre_bias_deg``, ``.separation.<segment>.median_db`` / ``.p10_db`` and
-    ``.ctc_separation.<segment>.*`` (segments ``direct``, ``early``, ``full``), ``.sweet_spot``
-    (1 or 0), ``.hard_left.*`` / ``.hard_right.*`` (``iacc_early``, ``iacc_late``, ``drr_db``,
-    ``c50_db``), ``.centre.drr_db`` / ``.c50_db`` (phantom centre), ``.centre_path.*`` (the
-    centre path alone; empty for the stereo pair; DRR, C50 and late IACC empty in free field),
-    ``.directivity_factor``
-    and ``.critical_distance_m`` (empty in free field). Floats are written with ``repr``, so
-    they read back exactly. Each row is flushed and synced to disk when its run finishes.
+    ``.ctc_separation.<segment>.*`` (segments ``direct``, ``early``, ``full``), ``.sweet_spot`` (1
+    or 0), ``.hard_left.*`` / ``.hard_right.*`` (``iacc_early``, ``iacc_late``, ``drr_db``,
+    ``c50_db``), ``.centre.drr_db`` / ``.c50_db`` (phantom centre), ``.centre_path.*`` (the centre
+    path alone; empty for the stereo pair; DRR, C50 and late IACC empty in free field),
+    ``.directivity_factor`` and ``.critical_distance_m`` (empty in free field). Floats are written
+    with ``repr``, so they read back exactly. Each row is flushed and synced to disk when its run
+    finishes.
 Resuming
     Rerunning a sweep skips every run whose id has an ``ok`` row and retries failed ones
     (``retry_failed=False`` keeps those too). Before it starts it drops what a killed sweep can

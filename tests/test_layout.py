@@ -46,8 +46,7 @@ def _resolve(name: str) -> str | None:
 
 
 def _packages_entered(module: str, target: str) -> list[str]:
-    """Return the packages whose ``__init__`` importing ``target`` runs, outside ``module``'s
-    own."""
+    """Return the packages whose ``__init__`` importing ``target`` runs (not ``module``'s own)."""
     parts = target.split(".")
     own = module.split(".")
     return [

@@ -230,12 +230,11 @@ class BrownDuda(HeadModel):
                   + \left(1 - \frac{\alpha_{min}}{2}\right)\cos\left(\frac{\theta}{\theta_{min}}
                   180^\circ\right),
 
-    :math:`\alpha_{min} = 0.1`, :math:`\theta_{min} = 150^\circ`, :math:`\theta` the angle
-    between the
-    source direction and the ear axis. Delay relative to the head centre, Eq. (3):
-    :math:`-(a/c)\cos\theta` for :math:`\theta < 90^\circ` and :math:`(a/c)(\theta - \pi/2)`
-    beyond. The ear pressure is :math:`H e^{-j\omega\tau} G(r)`, a far-field model: the source's
-    distance enters only through :math:`G(r)`.
+    :math:`\alpha_{min} = 0.1`, :math:`\theta_{min} = 150^\circ`, :math:`\theta` the angle between
+    the source direction and the ear axis. Delay relative to the head centre, Eq. (3):
+    :math:`-(a/c)\cos\theta` for :math:`\theta < 90^\circ` and :math:`(a/c)(\theta - \pi/2)` beyond.
+    The ear pressure is :math:`H e^{-j\omega\tau} G(r)`, a far-field model: the source's distance
+    enters only through :math:`G(r)`.
 
     Parameters
     ----------

@@ -190,10 +190,9 @@ def inverse_hankel_derivatives(x: npt.ArrayLike, n_orders: int) -> NDArray[np.co
     r"""Reciprocals :math:`1/h_l'(x)` of the derivatives of the outgoing spherical Hankel functions.
 
     :math:`h_l = h_l^{(2)} = j_l - j y_l` (time convention :math:`e^{+j\omega t}`). Computed from
-    the
-    ratio recursion of the module docstring, :math:`1/h_l' = (1/h_0) \prod_{k \le l} (1/r_k)
-    / (1/r_l - (l+1)/x)`, which never overflows: where :math:`|h_l'|` exceeds the floating-point
-    range the reciprocal underflows gracefully to 0.
+    the ratio recursion of the module docstring, :math:`1/h_l' = (1/h_0) \prod_{k \le l} (1/r_k) /
+    (1/r_l - (l+1)/x)`, which never overflows: where :math:`|h_l'|` exceeds the floating-point range
+    the reciprocal underflows gracefully to 0.
 
     Parameters
     ----------

@@ -175,12 +175,11 @@ def _baseband_bands(
 ) -> tuple[NDArray[np.complex128], float]:
     """Analytic band signals at baseband, ``(..., n_bands, m)``, and their sampling rate.
 
-    The band rate is ``fs / D`` with ``D = floor(fs / 8 kHz)`` (8 kHz at 48 kHz), the same for
-    every signal length. Each band keeps the FFT bins within half that rate of its centre,
-    shifted to zero frequency: the widest band's filter is about 40 dB down there (39.7 dB for
-    the 12 kHz band at 48 kHz). Single
-    precision is ample for the cues (the coherence gate and the level floor are far above its
-    rounding).
+    The band rate is ``fs / D`` with ``D = floor(fs / 8 kHz)`` (8 kHz at 48 kHz), the same for every
+    signal length. Each band keeps the FFT bins within half that rate of its centre, shifted to zero
+    frequency: the widest band's filter is about 40 dB down there (39.7 dB for the 12 kHz band at 48
+    kHz). Single precision is ample for the cues (the coherence gate and the level floor are far
+    above its rounding).
     """
     from scipy.fft import ifft, next_fast_len, rfft
 

@@ -28,8 +28,7 @@ adds with the same sign), which biases broadband decay fits.
 
 The direct sound's arrival is the first sample whose magnitude reaches 20 dB below the response's
 peak (ISO 3382-1 A.3.3 puts the onset 20 dB below the maximum), and the arrival *peak* is the
-largest
-magnitude within 1 ms after it.
+largest magnitude within 1 ms after it.
 
 """
 

@@ -147,8 +147,7 @@ class SphereCap(Directivity):
     r"""A spherical cap vibrating radially on an otherwise rigid sphere.
 
     A cap of half-angle :math:`\alpha` moving with uniform radial velocity :math:`u_0` on a sphere
-    of
-    radius :math:`R` has the modal velocity coefficients
+    of radius :math:`R` has the modal velocity coefficients
 
     .. math:: u_0^{(0)} = \tfrac{u_0}{2}(1 - \cos\alpha), \qquad
               u_l = \tfrac{u_0}{2}\left[P_{l-1}(\cos\alpha) - P_{l+1}(\cos\alpha)\right],

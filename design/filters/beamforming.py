@@ -24,12 +24,11 @@ Designs
     smallest loading that keeps the white-noise gain above a floor (bisection, all bins at once).
 :func:`null_beam`
     The centre beam of docs/architecture.md (step 4): unit on-axis response, nulls towards the side
-    walls at +-90 deg at
-    least ``null_depth_db`` down, the main lobe held within ``lobe_tolerance_db`` of on-axis over
-    +-``lobe_half_width_deg``, energy beyond the lobe minimised, and the effort limited by a
-    white-noise-gain floor: a second-order cone program over all bins
-    (:class:`~design.filters.solvers.StackedProblem`). The lobe lower bound uses the in-phase part
-    :math:`\mathrm{Re}(y) \ge 10^{-\mathrm{tol}/20}` (a convex restriction of
+    walls at +-90 deg at least ``null_depth_db`` down, the main lobe held within
+    ``lobe_tolerance_db`` of on-axis over +-``lobe_half_width_deg``, energy beyond the lobe
+    minimised, and the effort limited by a white-noise-gain floor: a second-order cone program over
+    all bins (:class:`~design.filters.solvers.StackedProblem`). The lobe lower bound uses the
+    in-phase part :math:`\mathrm{Re}(y) \ge 10^{-\mathrm{tol}/20}` (a convex restriction of
     :math:`|y| \ge \ldots`), with the response referred to a point source at the device origin.
 
 Metrics (all per frequency)

@@ -7,11 +7,11 @@ far (contralateral) ear with :math:`P_c`. Relative to the near ear the far ear g
 
 a delayed (interaural time difference, ITD) and high-frequency-shadowed copy. The virtualizer
 (docs/architecture.md, step 2) gives each input that relative response: the ipsilateral path
-:math:`A` is an
-all-pass (:math:`|A| = 1`: the near ear's tonal balance is unchanged) and the contralateral path
-:math:`B` a delayed low-pass, fitted so that :math:`B / A \approx H_{rel}`. With :math:`L_v, R_v`
-the virtual left / right speaker signals (inputs ``("left", "right")``), the outputs are the ear
-signals that the crosstalk canceller should reproduce (outputs ``("left", "right")``):
+:math:`A` is an all-pass (:math:`|A| = 1`: the near ear's tonal balance is unchanged) and the
+contralateral path :math:`B` a delayed low-pass, fitted so that :math:`B / A \approx H_{rel}`. With
+:math:`L_v, R_v` the virtual left / right speaker signals (inputs ``("left", "right")``), the
+outputs are the ear signals that the crosstalk canceller should reproduce (outputs
+``("left", "right")``):
 
 .. math:: e_L = A\,L_v + B\,R_v, \qquad e_R = B\,L_v + A\,R_v,
 

@@ -11,8 +11,7 @@ What the figure claims, and :func:`compute` returns to check it:
 
 * the virtual speakers are at :math:`\pm` ``base_deg`` seen from the listener (listener frame,
   azimuth counter-clockwise, +90 deg = the left ear; docs/conventions.md), the left one on the
-  listener's
-  left (world -y in the default scene);
+  listener's left (world -y in the default scene);
 * the device subtends a small angle, :math:`2\arctan(e / d)` for drivers within :math:`e` of
   its centre at distance :math:`d` (about 5 deg for the 8.75 cm smart speaker at 2 m): the
   listener is in its far field, and without processing the image collapses to the box.

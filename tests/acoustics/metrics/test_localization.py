@@ -159,8 +159,10 @@ def _sources(head, positions, listener, room):
 
 
 def _ring(centre, yaw_deg, radii, azimuths, room=None, margin=0.5):
-    """Source positions around a listener, and their azimuths; in a room only those that stand
-    ``margin`` from every wall."""
+    """Return source positions around a listener and their azimuths.
+
+    In a room, only those that stand ``margin`` from every wall.
+    """
     pos, az = [], []
     for r in radii:
         for a in azimuths:
