@@ -32,12 +32,6 @@ C = 343.0
 A = 0.0875  # the default rigid-sphere head radius
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.fixture(scope="module")
 def results():
     """Every figure's default result, computed once (the make_all test reuses them)."""

@@ -32,12 +32,6 @@ FREQS = np.fft.rfftfreq(256, 1 / 48000)  # 0 Hz to 24 kHz in 187.5 Hz steps
 AZIMUTHS = np.arange(-180.0, 180.0, 10.0)
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.fixture(scope="module")
 def ears():
     return ear_transfer(default_scene(), FREQS)

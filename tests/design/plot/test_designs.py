@@ -33,12 +33,6 @@ BEAM_FREQS = np.geomspace(500.0, 4000.0, 32)
 AZIMUTHS = np.arange(-180.0, 180.0, 10.0)
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.fixture(scope="module")
 def ears():
     return ear_transfer(default_scene(), FREQS)
