@@ -2,8 +2,11 @@
 
 :func:`save_filters` writes a :class:`~design.chain.Chain`'s FIR filters, one per driver and per
 path (left, right, centre, :data:`design.chain.PATHS`), at the chain's sampling rate, with
-everything needed to use them: driver and path names, the latency, the upmix and its settings.
-:func:`load_filters` reads any of the three formats back into a chain that renders the same.
+everything needed to use them: driver and path names, the latency, the upmix and its settings, and
+the virtual loudspeaker pair the left and right paths simulate (:class:`~design.chain.VirtualPair`).
+:func:`load_filters` reads any of the three formats back into a chain that renders the same and
+is evaluated the same (the evaluation divides the virtual pair's crosstalk out to judge the
+cancellation, :mod:`design.evaluation`). The design report (``Chain.targets``) is not stored.
 
 Formats (by the file's suffix)
     ``.sofa``
@@ -20,8 +23,11 @@ Formats (by the file's suffix)
         ``filters (n_drivers, 3, n_taps)``, ``fs``, and the JSON object as ``info``; readable
         with ``numpy.load(path)`` (no pickle).
 
-The JSON object: ``{"format": "soundstage-filters", "version": 1, "fs", "drivers", "paths",
-"latency_samples", "upmix", "upmix_options", "name"}``.
+The JSON object: ``{"format": "soundstage-filters", "version": 2, "fs", "drivers", "paths",
+"latency_samples", "upmix", "upmix_options", "name", "virtual"}``; ``"virtual"`` is null or the
+virtual pair: the virtualizer's sections, delay, rate, azimuth, fit grid, target (real and
+imaginary parts), parameters and fit error, and the weight over frequency. Version 1 files (no
+``"virtual"``) still load.
 """
 
 from __future__ import annotations
@@ -32,19 +38,61 @@ from typing import Any
 
 import numpy as np
 
-from design.chain import PATHS, Chain
+from design.chain import PATHS, Chain, VirtualPair
 
 __all__ = ["FILTER_FORMATS", "save_filters", "load_filters", "wav_paths"]
 
 #: File suffixes :func:`save_filters` writes.
 FILTER_FORMATS: tuple[str, ...] = (".sofa", ".wav", ".npz")
 _FORMAT = "soundstage-filters"
+_VERSION = 2
+
+
+def _virtual_to_json(pair: VirtualPair | None) -> dict[str, Any] | None:
+    """Return the virtual pair as plain JSON values (arrays as lists, complex as two lists)."""
+    if pair is None:
+        return None
+    v = pair.virtualizer
+    return {
+        "sos_ipsi": v.sos_ipsi.tolist(),
+        "sos_contra": v.sos_contra.tolist(),
+        "delay_s": v.delay_s,
+        "fs": v.fs,
+        "azimuth_deg": v.azimuth_deg,
+        "fit_freqs": v.freqs.tolist(),
+        "h_rel_real": v.h_rel.real.tolist(),
+        "h_rel_imag": v.h_rel.imag.tolist(),
+        "params": json.loads(json.dumps(v.params, default=dict)),  # read-only views as dicts
+        "fit_error": dict(v.fit_error),
+        "freqs": pair.freqs.tolist(),
+        "weight": pair.weight.tolist(),
+    }
+
+
+def _virtual_from_json(data: dict[str, Any] | None) -> VirtualPair | None:
+    if data is None:
+        return None
+    from design.filters.virtualization import Virtualizer
+
+    virtualizer = Virtualizer(
+        np.asarray(data["sos_ipsi"], dtype=float),
+        np.asarray(data["sos_contra"], dtype=float),
+        data["delay_s"],
+        data["fs"],
+        data["azimuth_deg"],
+        np.asarray(data["fit_freqs"], dtype=float),
+        np.asarray(data["h_rel_real"]) + 1j * np.asarray(data["h_rel_imag"]),
+        data["params"],
+        data["fit_error"],
+        meta={"loaded": True},
+    )
+    return VirtualPair(virtualizer, data["freqs"], data["weight"])
 
 
 def _info(chain: Chain) -> dict[str, Any]:
     return {
         "format": _FORMAT,
-        "version": 1,
+        "version": _VERSION,
         "name": chain.name,
         "fs": chain.fs,
         "drivers": list(chain.drivers),
@@ -52,6 +100,7 @@ def _info(chain: Chain) -> dict[str, Any]:
         "latency_samples": chain.latency_samples,
         "upmix": chain.upmix,
         "upmix_options": {k: v for k, v in chain.upmix_options.items()},
+        "virtual": _virtual_to_json(chain.virtual),
     }
 
 
@@ -152,6 +201,11 @@ def load_filters(path: str | Path) -> Chain:
         h = np.moveaxis(np.asarray(sofa.Data_IR, dtype=float), 0, 1)
     if info.get("format") != _FORMAT:
         raise ValueError(f"path: {str(p)!r} holds no soundstage filters")
+    if info.get("version") not in (1, _VERSION):
+        raise ValueError(
+            f"path: {str(p)!r} holds soundstage filters of version {info.get('version')!r}; "
+            f"this version reads 1 to {_VERSION}"
+        )
     return Chain(
         info["name"],
         info["fs"],
@@ -160,5 +214,6 @@ def load_filters(path: str | Path) -> Chain:
         upmix=info["upmix"],
         upmix_options=dict(info["upmix_options"]),
         latency_samples=float(info["latency_samples"]),
+        virtual=_virtual_from_json(info.get("virtual")),
         meta={"loaded_from": str(p)},
     )

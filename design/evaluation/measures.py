@@ -126,8 +126,13 @@ def comparison_systems(
 
 
 def cancels_crosstalk(system: Chain) -> bool:
-    """Whether the sweet spot asks crosstalk cancellation of a system (a designed chain)."""
-    return system.targets is not None
+    """Whether the sweet spot asks crosstalk cancellation of a system.
+
+    A designed chain (:func:`design.chain.design_chain`, or one loaded from its exported
+    filters) cancels crosstalk to present its virtual loudspeaker pair; the comparison chains do
+    not.
+    """
+    return system.virtual is not None
 
 
 def intended_points(system: Chain, scene: Scene, nominal: Listener) -> NDArray[np.float64]:
