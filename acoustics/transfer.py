@@ -134,6 +134,11 @@ class ReceiverDirections:
         return int(self.azimuths_deg.shape[0])
 
     @property
+    def is_arc(self) -> bool:
+        """Whether the receivers lie on an arc: one elevation, no quadrature (a beam pattern)."""
+        return self.weights is None and bool(np.ptp(self.elevations_deg) <= 1e-9)
+
+    @property
     def vectors(self) -> NDArray[np.float64]:
         """``(n_receivers, 3)`` unit vectors in the device frame."""
         return sph_to_cart(self.azimuths_deg, self.elevations_deg, 1.0)

@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
+from acoustics.caching import Keyed
 from acoustics.geometry import SPEED_OF_SOUND, greens_function, sph_to_cart
 from acoustics.heads.rigid_sphere import rigid_sphere_transfer
 from acoustics.validation import (
@@ -117,21 +118,13 @@ class HeadModel(abc.ABC):
         """Model-specific responses on validated inputs."""
 
 
-class KeyedHead:
-    """A head as a cache key: hashed and compared by its :attr:`HeadModel.cache_key`.
+class KeyedHead(Keyed):
+    """A head as a cache key (:class:`acoustics.caching.Keyed`); ``.head`` is the model."""
 
-    For ``functools.lru_cache``: a measured head compares by identity, so two loads of one set
-    would miss each other's entries; wrapped, they share them. ``.head`` is the model.
-    """
-
-    def __init__(self, head: HeadModel) -> None:
-        self.head, self.key = head, head.cache_key
-
-    def __hash__(self) -> int:
-        return hash(self.key)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, KeyedHead) and self.key == other.key
+    @property
+    def head(self) -> HeadModel:
+        """The wrapped head."""
+        return self.model
 
 
 def _ear_directions(ear_azimuths_deg: tuple[float, float]) -> NDArray[np.float64]:

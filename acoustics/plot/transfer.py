@@ -117,10 +117,10 @@ def _reference_label(tm: TransferMatrix, reference: str | None) -> str:
 
 def _azimuths(tm: TransferMatrix) -> NDArray[np.float64]:
     """Return the azimuths (degrees) of an azimuth transfer matrix, from its ``directions``."""
-    if tm.directions is None:
+    if tm.directions is None or not tm.directions.is_arc:
         raise ValueError(
-            "tm must be an azimuth transfer matrix (from acoustics.scene.azimuth_transfer, with "
-            f"directions); got one with receivers {list(tm.receivers)[:4]}..."
+            "tm must be an azimuth transfer matrix (from acoustics.scene.azimuth_transfer: "
+            f"receivers on an arc); got one with receivers {list(tm.receivers)[:4]}..."
         )
     return tm.directions.azimuths_deg
 
@@ -209,7 +209,7 @@ def plot_magnitude(
         Levels below this many dB are drawn at it (and the y axis starts there); by default
         nothing is clipped and exact zeros leave gaps.
     reference : str, optional
-        The dB reference for the y label; by default from ``tm.meta`` (:func:`level_reference`).
+        The dB reference for the y label; by default from the receivers (:func:`level_reference`).
 
     Returns
     -------
@@ -300,7 +300,7 @@ def plot_polar(
     db_range : float, optional
         Radial range in dB; lower levels are drawn at the centre.
     reference : str, optional
-        The dB reference when ``normalize`` is false; by default from ``tm.meta``.
+        The dB reference when ``normalize`` is false; by default :func:`level_reference`.
 
     Returns
     -------
@@ -399,7 +399,7 @@ def plot_level_map(
         If true, each frequency is in dB re its maximum over azimuth (the shape of the beam
         only); by default in dB of ``reference``.
     reference : str, optional
-        The dB reference; by default from ``tm.meta``.
+        The dB reference; by default :func:`level_reference`.
 
     Returns
     -------

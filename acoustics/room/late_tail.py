@@ -73,7 +73,7 @@ from numpy.typing import NDArray
 from scipy.signal import ShortTimeFFT
 from scipy.signal.windows import hann
 
-from acoustics.caching import memoize
+from acoustics.caching import Keyed, memoize
 from acoustics.geometry import SPEED_OF_SOUND
 from acoustics.metrics import eyring_t60, sabine_t60
 
@@ -338,31 +338,16 @@ def diffuse_driver_covariance(
 ) -> NDArray[np.complex128]:
     """Diffuse-field cross-spectra of the drivers ``(n_freqs, n_d, n_d)`` (diagonal: 1/Q).
 
-    Cached by the drivers' positions, orientations and directivities (by value for the
-    parametric models, by identity for measured ones) and the frequencies.
+    Cached by value (:mod:`acoustics.caching`): the drivers' positions, orientations and
+    directivities (``Device.cache_key``), the frequencies and ``c``.
     """
-    key = (
-        tuple(
-            (d.position.tobytes(), d.orientation.tobytes(), _directivity_key(d.directivity))
-            for d in device.drivers
-        ),
-        np.ascontiguousarray(freqs, dtype=float).tobytes(),
-        float(c),
-    )
-    if key not in _DRIVER_COVARIANCES:
-        if len(_DRIVER_COVARIANCES) >= 8:
-            _DRIVER_COVARIANCES.pop(next(iter(_DRIVER_COVARIANCES)))
-        # The device is kept with its entry, so an identity in the key is never reused.
-        _DRIVER_COVARIANCES[key] = (device, _driver_covariance(device, np.asarray(freqs, float), c))
-    return _DRIVER_COVARIANCES[key][1].copy()
+    freqs_key = np.ascontiguousarray(freqs, dtype=float).tobytes()
+    return _driver_covariance_cached(Keyed(device), freqs_key, float(c)).copy()
 
 
-_DRIVER_COVARIANCES: dict = {}
-
-
-def _directivity_key(directivity) -> object:
-    text = repr(directivity)
-    return text if len(text) < 400 and "array" not in text else ("id", id(directivity))
+@memoize(8)
+def _driver_covariance_cached(keyed: Keyed, freqs_key: bytes, c: float) -> NDArray[np.complex128]:
+    return _driver_covariance(keyed.model, np.frombuffer(freqs_key), c)
 
 
 def _driver_covariance(device, freqs: NDArray[np.float64], c: float) -> NDArray[np.complex128]:

@@ -57,7 +57,7 @@ import numpy as np
 import scipy.sparse as sp_sparse
 from numpy.typing import NDArray
 
-from acoustics.caching import memoize
+from acoustics.caching import Keyed, memoize
 from acoustics.heads import RigidSphere
 from acoustics.heads.rigid_sphere import rigid_sphere_transfer
 from acoustics.room.shoebox import ImageSources
@@ -155,14 +155,15 @@ def directivity_table(
     Row ``i`` is the angle ``(i - 1) * 0.5`` deg, from -0.5 to 180.5 deg (one row beyond each
     end for the cubic, :func:`directivity_weights`). Cached on the directivity's value, the
     frequencies and ``c`` (the evaluation of a design calls the room model for several scenes
-    with one device and one frequency grid).
+    with one device and one frequency grid); a measured table by a digest of its data.
     """
     key = (freqs.tobytes(), float(c), int(n_cols))
+    keyed = Keyed(directivity)
     try:
-        hash(directivity)
-    except TypeError:  # a model holding arrays: not cacheable by value
+        hash(keyed)
+    except TypeError:  # a parametric model holding arrays: not cacheable by value
         return _directivity_table(directivity, *key)
-    return _directivity_table_cached(directivity, *key)
+    return _directivity_table_cached(keyed, *key)
 
 
 def _directivity_table(
@@ -176,7 +177,11 @@ def _directivity_table(
     return out
 
 
-_directivity_table_cached = memoize(_DIRECTIVITY_CACHE)(_directivity_table)
+@memoize(_DIRECTIVITY_CACHE)
+def _directivity_table_cached(
+    keyed: Keyed, freqs: bytes, c: float, n_cols: int
+) -> NDArray[np.complex64]:
+    return _directivity_table(keyed.model, freqs, c, n_cols)
 
 
 def directivity_weights(

@@ -69,6 +69,15 @@ class Directivity(abc.ABC):
     #: True when the response depends only on the angle from the on-axis direction.
     axisymmetric: bool = False
 
+    @property
+    def cache_key(self) -> object:
+        """A hashable value that two equal models share (:class:`acoustics.caching.Keyed`).
+
+        The model itself for the parametric directivities (frozen dataclasses compared by
+        value); a measured table returns a digest of its data.
+        """
+        return self
+
     def response(
         self, directions: npt.ArrayLike, freqs: npt.ArrayLike, *, c: float = SPEED_OF_SOUND
     ) -> NDArray[np.complex128]:
@@ -298,6 +307,17 @@ class Device:
     def driver_names(self) -> tuple[str, ...]:
         """Names of the drivers in order."""
         return tuple(d.name for d in self.drivers)
+
+    @property
+    def cache_key(self) -> tuple:
+        """The drivers' positions, orientations and directivities by value (for caches).
+
+        Two devices with the same drivers share the key whatever their names.
+        """
+        return tuple(
+            (d.position.tobytes(), d.orientation.tobytes(), d.directivity.cache_key)
+            for d in self.drivers
+        )
 
     @property
     def positions(self) -> NDArray[np.float64]:

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
 
+from acoustics.caching import digest
 from acoustics.geometry import SPEED_OF_SOUND
 from acoustics.heads.interpolation import SphericalTriangulation, check_spans_horizontal_plane
 from acoustics.heads.sofa import DirectivityTable, read_directivity, write_directivity
@@ -126,6 +127,15 @@ class MeasuredDirectivity(Directivity):
             )
         response = directivity.response(directions, freqs, c=c)
         return cls(response, freqs, directions, meta={"Comment": f"sampled from {directivity!r}"})
+
+    @property
+    def cache_key(self) -> tuple:
+        """A digest of the table: equal for two loads of the same data."""
+        return (
+            "MeasuredDirectivity",
+            digest(self.response_table, self.freqs, self.directions),
+            self.axisymmetric,
+        )
 
     def to_sofa(self, path: str | os.PathLike, *, compression: int = 4) -> None:
         """Write the table as a ``FreeFieldDirectivityTF`` file (:mod:`acoustics.heads.sofa`)."""

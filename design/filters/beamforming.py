@@ -74,12 +74,9 @@ CENTRE: tuple[str] = ("centre",)
 def _azimuths(tm: TransferMatrix, name: str = "tm") -> NDArray[np.float64]:
     if not isinstance(tm, TransferMatrix):
         raise TypeError(f"{name} must be a TransferMatrix, got {type(tm).__name__}")
-    d = tm.directions
-    if d is None or np.ptp(d.elevations_deg) > 1e-9:
-        raise ValueError(
-            f"{name} must come from azimuth_transfer (receivers on an arc of one elevation)"
-        )
-    return d.azimuths_deg
+    if tm.directions is None or not tm.directions.is_arc:
+        raise ValueError(f"{name} must come from azimuth_transfer (receivers on an arc)")
+    return tm.directions.azimuths_deg
 
 
 def _index(az: NDArray, angle: float, name: str) -> int:

@@ -113,8 +113,12 @@ class FilterSet:
         The point in the device frame (metres) the design refers its on-axis phase to (a beam's
         apparent source); ``None`` is the device origin.
     softened : mapping of str to (n_freqs,) array_like, optional
-        The requested constraints that could not all hold and became objectives, by name, each
-        with its per-bin shortfall (0 where met). Empty when everything asked for holds.
+        The requested constraints the design made objectives instead (because they could not
+        all hold, or on request), by name, each with its per-bin shortfall (0 where met, in the
+        constraint's own unit: dB of separation for a CTC target; for a beam's groups the
+        linear slack of its constraint, re the unit on-axis response for the nulls and the lobe
+        and re the weights' norm for the white-noise-gain floor). Empty when every request is a
+        hard constraint (and so holds).
     """
 
     W: NDArray[np.complex128]

@@ -106,10 +106,10 @@ def _select(labels: tuple[str, ...], wanted: Sequence[str] | None, name: str) ->
 def _on_axis_index(tm: TransferMatrix) -> int:
     if not isinstance(tm, TransferMatrix):
         raise TypeError(f"tm must be a TransferMatrix, got {type(tm).__name__}")
-    if tm.directions is None:
+    if tm.directions is None or not tm.directions.is_arc:
         raise ValueError(
-            "tm must be an azimuth transfer matrix (from acoustics.scene.azimuth_transfer, with "
-            "directions)"
+            "tm must be an azimuth transfer matrix (from acoustics.scene.azimuth_transfer: "
+            "receivers on an arc)"
         )
     az = tm.directions.azimuths_deg
     wrapped = np.abs((az + 180.0) % 360.0 - 180.0)

@@ -135,6 +135,8 @@ def compute(
     pair_scene = dataclasses.replace(
         scene, device=stereo_pair(listener_distance=distance), device_yaw_deg=yaw
     )
+    if chain.virtual is None:
+        raise TypeError(f"chain must simulate a virtual pair (design_chain), got {chain.name!r}")
     virtualizer = chain.virtual.virtualizer
     v = iir_response(virtualizer, freqs).W
     return SignalFlowResult(

@@ -270,3 +270,14 @@ def test_level_reference_names_the_model(ears, beams):
     assert level_reference(points) == "dB re |H| = 1"
     with pytest.raises(TypeError, match="tm"):
         level_reference(None)
+
+
+def test_beam_plots_refuse_a_sphere_quadrature():
+    # A sphere transfer matrix has directions too, but not on an arc: no polar plot of it.
+    from acoustics.freefield import sphere_transfer
+    from acoustics.sources.presets import smart_speaker
+
+    sphere = sphere_transfer(smart_speaker(), [1000.0], n_elevations=4)
+    assert not sphere.directions.is_arc
+    with pytest.raises(ValueError, match="arc"):
+        plot_polar(sphere, 1000.0, source="tweeter")
