@@ -15,7 +15,6 @@ detector, "Threshold" in the Auditory Modeling Toolbox's ``itdestimator``).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -24,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import resample_poly
 
+from acoustics.caching import digest
 from acoustics.geometry import DEFAULT_FS
 from acoustics.heads.interpolation import SphericalTriangulation, check_spans_horizontal_plane
 from acoustics.heads.models import HEAD_RADIUS, HeadModel
@@ -188,10 +188,7 @@ class MeasuredHRTF(HeadModel):
     def cache_key(self) -> tuple:
         """A digest of the data, rate and radius: equal for two loads of the same set."""
         hs = self.hrir_set
-        digest = hashlib.blake2b(digest_size=16)
-        for arr in (hs.hrirs, hs.directions):
-            digest.update(np.ascontiguousarray(arr).tobytes())
-        return ("MeasuredHRTF", digest.hexdigest(), float(hs.fs), float(self.radius))
+        return ("MeasuredHRTF", digest(hs.hrirs, hs.directions), float(hs.fs), float(self.radius))
 
     @property
     def ear_positions(self) -> NDArray[np.float64]:

@@ -232,11 +232,6 @@ def has_reverberation(scene: Scene) -> bool:
 # --- the measures ----------------------------------------------------------------------------
 
 
-def _virtual_crosstalk(system: Chain, freqs: NDArray) -> NDArray[np.complex128] | None:
-    """Return the virtual crosstalk ``(2, 2, F)`` a chain's L/R paths carry on purpose, or None."""
-    return None if system.virtual is None else system.virtual.crosstalk(freqs)
-
-
 def _ipsi_first(x: NDArray) -> NDArray:
     """Put the ipsilateral ear first for ``(..., side, ear, ...)``: side 1 is hard right."""
     out = x.copy()
@@ -324,7 +319,8 @@ def measure_listeners(
     n_fft = 2 * (h_all.shape[-1] - 1)
     freqs = np.fft.rfftfreq(n_fft, 1.0 / fs)
     w = np.fft.rfft(system.filters, n_fft, axis=-1)  # (drivers, paths, F)
-    v = _virtual_crosstalk(system, freqs)
+    # The virtual crosstalk the L/R paths carry on purpose, divided out to judge the CTC.
+    v = None if system.virtual is None else system.virtual.crosstalk(freqs)
     v_inv = None if v is None else np.moveaxis(np.linalg.inv(np.moveaxis(v, -1, 0)), 0, -1)
     table = cue_table(listener_poses(scene)[2], fs=fs)
     reverberant = has_reverberation(scene)

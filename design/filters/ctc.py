@@ -140,7 +140,7 @@ def _design(
     *,
     target_db: NDArray | None = None,
     softened: tuple[str, ...] = (),
-    positions: Sequence[TransferMatrix] = (),
+    off_design: Sequence[TransferMatrix] = (),
 ) -> CTCDesign:
     response = tm.apply(w)
     separation = separation_db(response)
@@ -149,8 +149,11 @@ def _design(
         sep = separation[INPUTS.index(channel)]
         shortfall[f"target separation ({channel})"] = np.maximum(target_db - sep, 0.0)
     filters = FilterSet(w, tm.freqs, fs, INPUTS, tm.sources, meta, softened=shortfall)
+    # With stacked positions, the separation at each, the design position's already computed.
     per_position = (
-        np.stack([separation_db(p.apply(w)) for p in positions]) if len(positions) > 1 else None
+        np.stack([separation, *(separation_db(p.apply(w)) for p in off_design)])
+        if off_design
+        else None
     )
     return CTCDesign(
         filters,
@@ -396,7 +399,9 @@ def target_cancellation(
         "robustness_weight": robust,
     }
     # Channels whose target the gain limit made unreachable somewhere (then an objective).
-    return _design(ref, w, fs, meta, target_db=target, softened=tuple(softened), positions=plants)
+    return _design(
+        ref, w, fs, meta, target_db=target, softened=tuple(softened), off_design=plants[1:]
+    )
 
 
 def null_steering(

@@ -106,10 +106,6 @@ _TOL = 1e-6  # ftol and xtol of least_squares
 _N_PARAMS = {("lowpass", 2): 4, ("lowpass", 1): 2, ("allpass", 2): 2, ("allpass", 1): 1}
 
 
-def _check_int(value: object, name: str, lo: int, hi: int) -> int:
-    return as_int(value, name, lo, hi)
-
-
 def _check_azimuth(azimuth_deg: object) -> float:
     az = as_real(azimuth_deg, "azimuth_deg")
     if not 0.0 < az < 90.0:
@@ -422,9 +418,9 @@ def fit_virtualizer(
     if band.shape != (2,) or not 0.0 < band[0] < band[1] < fs / 2:
         raise ValueError(f"freq_range must be (f_lo, f_hi) with 0 < f_lo < f_hi < fs/2 = "
                          f"{fs / 2:g} Hz, got {freq_range!r}")  # fmt: skip
-    lowpass_order = _check_int(lowpass_order, "lowpass_order", 1, 8)
-    allpass_order = _check_int(allpass_order, "allpass_order", 0, 4)
-    n_freqs = _check_int(n_freqs, "n_freqs", 32, 100_000)
+    lowpass_order = as_int(lowpass_order, "lowpass_order", 1, 8)
+    allpass_order = as_int(allpass_order, "allpass_order", 0, 4)
+    n_freqs = as_int(n_freqs, "n_freqs", 32, 100_000)
     f = np.geomspace(band[0], band[1], n_freqs)
     target = _relative(head, f, az, distance, c)[0]
     layout = [(kind, o) for kind, n in (("lowpass", lowpass_order), ("allpass", allpass_order))
@@ -536,7 +532,7 @@ def fir_filters(virtualizer: Virtualizer, *, n_taps: int = 1024) -> FIRFilterSet
         \max|B|` below :math:`0.4 f_s` (module notes).
     """
     v = _require(virtualizer, Virtualizer, "virtualizer")
-    n_taps = _check_int(n_taps, "n_taps", v.delay_fir.size + 1, 1 << 24)
+    n_taps = as_int(n_taps, "n_taps", v.delay_fir.size + 1, 1 << 24)
     impulse = np.eye(1, n := n_taps + _TAIL_SAMPLES)[0]
     paths = np.zeros((2, n))
     paths[0, v.latency_samples :] = sosfilt(v.sos_ipsi.copy(), impulse)[: n - v.latency_samples]
